@@ -1,0 +1,20 @@
+//! The migrations of relgql, oldest first.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261121_000001_create_blog;
+mod m20261121_000002_create_enrollment;
+
+/// Applies relgql's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_blog::Migration),
+            Box::new(m20261121_000002_create_enrollment::Migration),
+        ]
+    }
+}

@@ -1,0 +1,130 @@
+//! The subcommands: serve, migrate, seed, print-schema.
+
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::config::{Cli, Command, MigrateAction, Settings};
+use crate::graphql::pagination::PageLimits;
+use crate::graphql::{self, AppSchema};
+use crate::http::AppState;
+use crate::{db, seed};
+
+/// Runs the subcommand `cli` names (`serve` when none).
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    settings.validate()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate { action } => migrate(&settings, action).await,
+        Command::Seed { bench } => {
+            let db = connect(&settings).await?;
+            if bench {
+                seed::bench(&db).await
+            } else {
+                seed::demo(&db).await
+            }
+        }
+        Command::PrintSchema { output } => {
+            let sdl = graphql::sdl(&schema(&settings));
+            match output {
+                Some(path) => std::fs::write(&path, sdl)
+                    .with_context(|| format!("cannot write {}", path.display())),
+                None => {
+                    print!("{sdl}");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// The schema with the limits of `settings`.
+pub fn schema(settings: &Settings) -> AppSchema {
+    graphql::schema(PageLimits {
+        max: settings.max_page_size,
+        default: settings.default_page_size,
+    })
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let (url, _) = settings.database();
+    db::connect(url, settings.db_max_connections).await
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let (url, is_default) = settings.database();
+    let db = connect(settings).await?;
+    let fresh = Migrator::get_applied_migrations_read_only(&db)
+        .await
+        .map_or(true, |m| m.is_empty());
+    Migrator::up(&db, None)
+        .await
+        .context("cannot apply the migrations")?;
+    if is_default && fresh {
+        seed::demo(&db).await?;
+    }
+    let state = AppState {
+        schema: schema(settings),
+        db,
+        debug_sql_count: settings.debug_sql_count,
+    };
+    let listener = tokio::net::TcpListener::bind(settings.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen_addr))?;
+    tracing::info!(
+        address = %settings.listen_addr,
+        database = %db::redact(url),
+        "relgql serving GraphQL on http://{}/graphql",
+        settings.listen_addr
+    );
+    axum::serve(listener, crate::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("relgql stopped gracefully");
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = connect(settings).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                println!("{:?}\t{}", migration.status(), migration.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

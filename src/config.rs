@@ -1,0 +1,127 @@
+//! Typed settings, read once at start-up from flags and the environment.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The database used when `DATABASE_URL` is not set: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://relgql.db?mode=rwc";
+
+/// relgql: a fast, safe, standard GraphQL API over relational models.
+#[derive(Debug, Parser)]
+#[command(name = "relgql", version, about)]
+pub struct Cli {
+    /// Settings shared by every subcommand.
+    #[command(flatten)]
+    pub settings: Settings,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings shared by every subcommand; each is a flag and an environment variable.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Settings {
+    /// Database to use: `sqlite://...`, `postgres://...` or `mysql://...`.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to serve on.
+    #[arg(
+        long,
+        env = "LISTEN_ADDR",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub listen_addr: SocketAddr,
+    /// Largest `first`/`last` a client may ask for.
+    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100, global = true)]
+    pub max_page_size: u32,
+    /// Page size when a client gives neither `first` nor `last`.
+    #[arg(long, env = "DEFAULT_PAGE_SIZE", default_value_t = 20, global = true)]
+    pub default_page_size: u32,
+    /// Most database connections in the pool.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+    /// Always report the SQL statement count in `extensions` (otherwise only
+    /// when a request sends the `x-relgql-debug: sql` header).
+    #[arg(long, env = "DEBUG_SQL_COUNT", default_value_t = false, global = true)]
+    pub debug_sql_count: bool,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// The database URL in force, and whether it is the built-in default.
+    pub fn database(&self) -> (&str, bool) {
+        match &self.database_url {
+            Some(url) => (url, false),
+            None => (DEFAULT_DATABASE_URL, true),
+        }
+    }
+
+    /// Checks the settings that clap cannot check on its own.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.max_page_size >= 1, "MAX_PAGE_SIZE must be at least 1");
+        anyhow::ensure!(
+            (1..=self.max_page_size).contains(&self.default_page_size),
+            "DEFAULT_PAGE_SIZE must be between 1 and MAX_PAGE_SIZE ({})",
+            self.max_page_size
+        );
+        anyhow::ensure!(
+            self.db_max_connections >= 1,
+            "DB_MAX_CONNECTIONS must be at least 1"
+        );
+        Ok(())
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands of `relgql`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the API (the default).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        /// What to do with the migrations.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Fill an empty database with data.
+    Seed {
+        /// Write the benchmark workload (1,000 users, 10,000 posts, 105,000 comments,
+        /// 2,000 students, 100 courses) instead of the small demo data.
+        #[arg(long)]
+        bench: bool,
+    },
+    /// Print the GraphQL schema (SDL) that the server serves.
+    PrintSchema {
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+/// What `relgql migrate` does.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back the most recent migrations.
+    Down {
+        /// How many to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List the migrations and whether each is applied.
+    Status,
+}

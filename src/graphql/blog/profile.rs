@@ -1,0 +1,56 @@
+//! `Profile`: what a user says about themselves; at most one per user.
+
+use async_graphql::{Context, ID, Object};
+use entity::profile;
+
+use crate::error::ApiResult;
+use crate::graphql::blog::user::User;
+use crate::graphql::ids;
+use crate::graphql::listing::Table;
+use crate::graphql::request::find_required;
+use crate::loaders::ById;
+
+/// What a user says about themselves; at most one per user.
+#[derive(Clone, Debug)]
+pub struct Profile(profile::Model);
+
+impl Table for Profile {
+    type Entity = profile::Entity;
+    const NAME: &'static str = "Profile";
+
+    fn from_model(model: profile::Model) -> Self {
+        Self(model)
+    }
+
+    fn model(&self) -> &profile::Model {
+        &self.0
+    }
+
+    fn id_column() -> profile::Column {
+        profile::Column::Id
+    }
+}
+
+/// What a user says about themselves; at most one per user.
+#[Object]
+impl Profile {
+    /// The global id (Relay Global Object Identification).
+    pub async fn id(&self) -> ID {
+        ids::encode(Self::NAME, self.0.id)
+    }
+
+    /// The key of the profile's row in the database.
+    async fn database_id(&self) -> i32 {
+        self.0.id
+    }
+
+    /// The user's own words about themselves.
+    async fn bio(&self) -> &str {
+        &self.0.bio
+    }
+
+    /// The user the profile belongs to.
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        find_required::<ById<User>>(ctx, self.0.user_id).await
+    }
+}

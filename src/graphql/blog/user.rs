@@ -1,0 +1,251 @@
+//! `User`: a person who writes posts and comments.
+
+use async_graphql::connection::EmptyFields;
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::{comment, post, profile, user};
+
+use crate::error::ApiResult;
+use crate::graphql::blog::comment::{Comment, CommentFilter};
+use crate::graphql::blog::post::{Post, PostFilter};
+use crate::graphql::blog::profile::Profile;
+use crate::graphql::connection::{Connection, related};
+use crate::graphql::filter::{Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter};
+use crate::graphql::ids;
+use crate::graphql::listing::{FilterInput, Link, ListArgs, Listed, Order, Scope, Table};
+use crate::graphql::pagination::{PageRequest, SortField, SortKind};
+use crate::graphql::request::find;
+use crate::loaders::{ToMany, ToOne};
+
+/// A person who writes posts and comments.
+#[derive(Clone, Debug)]
+pub struct User(user::Model);
+
+impl Table for User {
+    type Entity = user::Entity;
+    const NAME: &'static str = "User";
+
+    fn from_model(model: user::Model) -> Self {
+        Self(model)
+    }
+
+    fn model(&self) -> &user::Model {
+        &self.0
+    }
+
+    fn id_column() -> user::Column {
+        user::Column::Id
+    }
+}
+
+impl Listed for User {
+    type Field = UserOrderField;
+    type Filter = UserFilter;
+
+    fn column(field: UserOrderField) -> user::Column {
+        match field {
+            UserOrderField::Id => user::Column::Id,
+            UserOrderField::Name => user::Column::Name,
+            UserOrderField::Email => user::Column::Email,
+            UserOrderField::CreatedAt => user::Column::CreatedAt,
+        }
+    }
+}
+
+/// The fields users can be ordered by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UserOrderField {
+    /// By id, that is by sign-up order.
+    Id,
+    /// By name.
+    Name,
+    /// By email address.
+    Email,
+    /// By sign-up time.
+    CreatedAt,
+}
+
+impl SortField for UserOrderField {
+    const ID: Self = Self::Id;
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::CreatedAt => "createdAt",
+        }
+    }
+
+    fn kind(self) -> SortKind {
+        match self {
+            Self::Id => SortKind::Int,
+            Self::Name | Self::Email => SortKind::Text,
+            Self::CreatedAt => SortKind::Time,
+        }
+    }
+}
+
+/// Conditions on users; all the given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct UserFilter {
+    /// On the global id.
+    pub id: Option<IdFilter>,
+    /// On the database id.
+    pub database_id: Option<IntFilter>,
+    /// On the name.
+    pub name: Option<StringFilter>,
+    /// On the email address.
+    pub email: Option<StringFilter>,
+    /// On the sign-up time.
+    pub created_at: Option<DateTimeFilter>,
+    /// The user wrote at least one post that matches.
+    pub posts: Option<Box<PostFilter>>,
+    /// The user wrote at least one comment that matches.
+    pub comments: Option<Box<CommentFilter>>,
+    /// Every one of these filters holds.
+    pub and: Option<Vec<UserFilter>>,
+    /// At least one of these filters holds.
+    pub or: Option<Vec<UserFilter>>,
+    /// This filter does not hold.
+    pub not: Option<Box<UserFilter>>,
+}
+
+impl FilterInput for UserFilter {
+    fn condition(&self, scope: &Scope) -> ApiResult<sea_orm::Condition> {
+        let mut all = Conditions::new(scope);
+        all.id(&self.id, user::Column::Id, User::NAME)?;
+        all.int(&self.database_id, user::Column::Id)?;
+        all.text(&self.name, user::Column::Name)?;
+        all.text(&self.email, user::Column::Email)?;
+        all.time(&self.created_at, user::Column::CreatedAt);
+        all.related(
+            &self.posts,
+            Link::children::<post::Entity>(post::Column::UserId),
+        )?;
+        all.related(
+            &self.comments,
+            Link::children::<comment::Entity>(comment::Column::UserId),
+        )?;
+        all.combine(&self.and, &self.or, &self.not)?;
+        Ok(all.finish())
+    }
+}
+
+/// A user's profile, by the profile's `user_id`.
+pub struct ProfileOfUser;
+
+impl ToOne for ProfileOfUser {
+    type Target = Profile;
+
+    fn column() -> profile::Column {
+        profile::Column::UserId
+    }
+}
+
+/// The posts a user wrote.
+pub struct PostsByAuthor;
+
+impl ToMany for PostsByAuthor {
+    type Target = Post;
+    type Edge = EmptyFields;
+
+    fn link() -> Link {
+        Link::children::<post::Entity>(post::Column::UserId)
+    }
+}
+
+/// The comments a user wrote.
+pub struct CommentsByAuthor;
+
+impl ToMany for CommentsByAuthor {
+    type Target = Comment;
+    type Edge = EmptyFields;
+
+    fn link() -> Link {
+        Link::children::<comment::Entity>(comment::Column::UserId)
+    }
+}
+
+/// A person who writes posts and comments.
+#[Object]
+impl User {
+    /// The global id (Relay Global Object Identification).
+    pub async fn id(&self) -> ID {
+        ids::encode(Self::NAME, self.0.id)
+    }
+
+    /// The key of the user's row in the database.
+    async fn database_id(&self) -> i32 {
+        self.0.id
+    }
+
+    /// The name the user goes by.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The user's email address.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// When the user signed up.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The user's profile, or null if they have none.
+    async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Option<Profile>> {
+        find::<ProfileOfUser>(ctx, self.0.id).await
+    }
+
+    /// The posts the user wrote.
+    #[allow(clippy::too_many_arguments)]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many posts, from the start or `after`.")]
+        first: Option<i32>,
+        #[graphql(desc = "Start after the post with this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many posts, up to the end or `before`.")]
+        last: Option<i32>,
+        #[graphql(desc = "End before the post with this cursor.")] before: Option<String>,
+        #[graphql(desc = "The order, most significant first; ties are broken by id.")]
+        order_by: Option<Vec<Order<crate::graphql::blog::post::PostOrderField>>>,
+        #[graphql(desc = "Only the posts that match.")] filter: Option<PostFilter>,
+    ) -> ApiResult<Connection<Post, EmptyFields>> {
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
+        related::<PostsByAuthor>(ctx, self.0.id, ListArgs::new(ctx, page, order_by, filter)?).await
+    }
+
+    /// The comments the user wrote, on any post.
+    #[allow(clippy::too_many_arguments)]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many comments, from the start or `after`.")]
+        first: Option<i32>,
+        #[graphql(desc = "Start after the comment with this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many comments, up to the end or `before`.")]
+        last: Option<i32>,
+        #[graphql(desc = "End before the comment with this cursor.")] before: Option<String>,
+        #[graphql(desc = "The order, most significant first; ties are broken by id.")]
+        order_by: Option<Vec<Order<crate::graphql::blog::comment::CommentOrderField>>>,
+        #[graphql(desc = "Only the comments that match.")] filter: Option<CommentFilter>,
+    ) -> ApiResult<Connection<Comment, EmptyFields>> {
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
+        related::<CommentsByAuthor>(ctx, self.0.id, ListArgs::new(ctx, page, order_by, filter)?)
+            .await
+    }
+}

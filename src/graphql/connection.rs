@@ -1,0 +1,215 @@
+//! Relay connections over any listed type, and the two ways to resolve one:
+//! a top-level list, or the rows related to a parent (batched by the loaders).
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::connection::{EmptyFields, PageInfo};
+use async_graphql::{Context, Object, TypeName};
+use sea_orm::ModelTrait;
+
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::listing::{ListArgs, Listed};
+use crate::graphql::pagination::{Direction, SortValue, encode_cursor};
+use crate::graphql::request::{loaders, request_db};
+use crate::loaders::{Count, EdgeData, Many, Page, ToMany, count_all, list_page};
+
+/// A page of a list, with its cursors and the size of the whole list.
+pub struct Connection<T: Listed, E: EdgeData> {
+    edges: Vec<Edge<T, E>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total: Box<dyn TotalCount>,
+}
+
+/// One item of a page and where it stands in the list.
+pub struct Edge<T: Listed, E: EdgeData> {
+    node: T,
+    data: E,
+    args: Arc<ListArgs<T>>,
+}
+
+/// How a connection counts its whole list, when `totalCount` is asked for.
+#[async_trait::async_trait]
+trait TotalCount: Send + Sync {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64>;
+}
+
+/// A page of the list of every `T` that matches the arguments' filter.
+pub async fn top_level<T: Listed>(
+    ctx: &Context<'_>,
+    args: ListArgs<T>,
+) -> ApiResult<Connection<T, EmptyFields>> {
+    let args = Arc::new(args);
+    let page = if wants_rows(ctx) {
+        list_page(&request_db(ctx)?, &args).await?
+    } else {
+        Page::default()
+    };
+    Ok(Connection::new(
+        page,
+        &args,
+        Box::new(TopLevelCount(args.clone())),
+    ))
+}
+
+/// A page of the rows related to `parent` through `R`, batched with its siblings.
+pub async fn related<R: ToMany>(
+    ctx: &Context<'_>,
+    parent: i32,
+    args: ListArgs<R::Target>,
+) -> ApiResult<Connection<R::Target, R::Edge>> {
+    let args = Arc::new(args);
+    let page = if wants_rows(ctx) {
+        let key = Many::<R> {
+            parent,
+            args: args.clone(),
+        };
+        loaders(ctx)?.load_one(key).await?.unwrap_or_default()
+    } else {
+        Page::default()
+    };
+    let count = RelatedCount::<R> {
+        parent,
+        args: args.clone(),
+        relation: PhantomData,
+    };
+    Ok(Connection::new(page, &args, Box::new(count)))
+}
+
+/// Whether the client selected anything but `totalCount`.
+fn wants_rows(ctx: &Context<'_>) -> bool {
+    let selection = ctx.look_ahead();
+    ["edges", "nodes", "pageInfo"]
+        .iter()
+        .any(|field| selection.field(field).exists())
+}
+
+impl<T: Listed, E: EdgeData> Connection<T, E> {
+    fn new(page: Page<T, E>, args: &Arc<ListArgs<T>>, total: Box<dyn TotalCount>) -> Self {
+        let mut edges: Vec<Edge<T, E>> = page
+            .rows
+            .into_iter()
+            .map(|(node, data)| Edge {
+                node,
+                data,
+                args: args.clone(),
+            })
+            .collect();
+        let resumed = args.window.cursor.is_some();
+        let (has_previous_page, has_next_page) = match args.window.direction {
+            Direction::Forward => (resumed, page.has_more),
+            Direction::Backward => {
+                edges.reverse();
+                (page.has_more, resumed)
+            }
+        };
+        Self {
+            edges,
+            has_previous_page,
+            has_next_page,
+            total,
+        }
+    }
+}
+
+/// A page of a list: its edges (or just nodes), where it stands, and the list's size.
+#[Object(name_type)]
+impl<T: Listed, E: EdgeData> Connection<T, E> {
+    /// The items of this page, each with its cursor.
+    async fn edges(&self) -> &[Edge<T, E>] {
+        &self.edges
+    }
+
+    /// The items of this page, without cursors.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    /// Where this page stands in the list, and the cursors to page on.
+    async fn page_info(&self) -> ApiResult<PageInfo> {
+        let cursor = |edge: Option<&Edge<T, E>>| edge.map(Edge::cursor_string).transpose();
+        Ok(PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: cursor(self.edges.first())?,
+            end_cursor: cursor(self.edges.last())?,
+        })
+    }
+
+    /// How many items the whole list holds with this filter, whatever the page.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let total = self.total.total(ctx).await?;
+        i32::try_from(total).map_err(ApiError::internal)
+    }
+}
+
+impl<T: Listed, E: EdgeData> TypeName for Connection<T, E> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}{}Connection", E::PREFIX, T::NAME).into()
+    }
+}
+
+impl<T: Listed, E: EdgeData> Edge<T, E> {
+    fn cursor_string(&self) -> ApiResult<String> {
+        let ordering = &self.args.window.ordering;
+        let key = ordering
+            .terms
+            .iter()
+            .map(|(field, _)| SortValue::from_value(self.node.model().get(T::column(*field))))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(encode_cursor(T::NAME, ordering, &key))
+    }
+}
+
+/// An item of a page, with the cursor to page on from it.
+#[Object(name_type)]
+impl<T: Listed, E: EdgeData> Edge<T, E> {
+    /// An opaque cursor: give it as `after` (or `before`) to page on from this item.
+    async fn cursor(&self) -> ApiResult<String> {
+        self.cursor_string()
+    }
+
+    /// The item.
+    async fn node(&self) -> &T {
+        &self.node
+    }
+
+    #[graphql(flatten)]
+    async fn data(&self) -> &E {
+        &self.data
+    }
+}
+
+impl<T: Listed, E: EdgeData> TypeName for Edge<T, E> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}{}Edge", E::PREFIX, T::NAME).into()
+    }
+}
+
+struct TopLevelCount<T: Listed>(Arc<ListArgs<T>>);
+
+#[async_trait::async_trait]
+impl<T: Listed> TotalCount for TopLevelCount<T> {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(count_all(&request_db(ctx)?, &self.0).await?)
+    }
+}
+
+struct RelatedCount<R: ToMany> {
+    parent: i32,
+    args: Arc<ListArgs<R::Target>>,
+    relation: PhantomData<fn() -> R>,
+}
+
+#[async_trait::async_trait]
+impl<R: ToMany> TotalCount for RelatedCount<R> {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let key = Count::<R> {
+            parent: self.parent,
+            args: self.args.clone(),
+        };
+        Ok(loaders(ctx)?.load_one(key).await?.unwrap_or(0))
+    }
+}

@@ -1,0 +1,258 @@
+//! What makes a GraphQL type listable: its table, sort fields, filter, and the
+//! validated arguments of a connection over it.
+
+use std::hash::{Hash, Hasher};
+
+use async_graphql::{Context, InputObject, InputType, OutputType};
+use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
+use sea_orm::{EntityTrait, IdenStatic};
+
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::pagination::{
+    OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
+};
+
+/// The SeaORM model behind a row-backed type.
+pub type ModelOf<T> = <<T as Table>::Entity as EntityTrait>::Model;
+/// The SeaORM column enum behind a row-backed type.
+pub type ColumnOf<T> = <<T as Table>::Entity as EntityTrait>::Column;
+
+/// A GraphQL object backed by one row of one table.
+pub trait Table: Clone + Send + Sync + 'static {
+    /// The table.
+    type Entity: EntityTrait;
+    /// The GraphQL type name, which is also the prefix of its global ids.
+    const NAME: &'static str;
+    /// Wraps a row.
+    fn from_model(model: ModelOf<Self>) -> Self;
+    /// The row.
+    fn model(&self) -> &ModelOf<Self>;
+    /// The primary key column.
+    fn id_column() -> ColumnOf<Self>;
+}
+
+/// A row-backed type that can be listed in a connection.
+pub trait Listed: Table + OutputType {
+    /// The fields it can be ordered by.
+    type Field: SortField;
+    /// Its filter input.
+    type Filter: FilterInput + InputType + Clone + Eq + Hash + Send + Sync + 'static;
+    /// The column behind a sort field.
+    fn column(field: Self::Field) -> ColumnOf<Self>;
+}
+
+/// One term of an `orderBy` list.
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(concrete(name = "UserOrder", params(crate::graphql::blog::user::UserOrderField)))]
+#[graphql(concrete(name = "PostOrder", params(crate::graphql::blog::post::PostOrderField)))]
+#[graphql(concrete(
+    name = "CommentOrder",
+    params(crate::graphql::blog::comment::CommentOrderField)
+))]
+#[graphql(concrete(
+    name = "StudentOrder",
+    params(crate::graphql::enrollment::student::StudentOrderField)
+))]
+#[graphql(concrete(
+    name = "CourseOrder",
+    params(crate::graphql::enrollment::course::CourseOrderField)
+))]
+pub struct Order<F: SortField> {
+    /// The field to order by.
+    pub field: F,
+    /// Ascending or descending.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// How a row reaches many related rows: the shape of a to-many relation.
+#[derive(Clone, Debug)]
+pub enum Link {
+    /// The related rows hold a foreign key to this one (a user's posts: `posts.user_id`).
+    Children {
+        /// The related table.
+        table: DynIden,
+        /// Its column that holds this row's id.
+        foreign_key: DynIden,
+    },
+    /// Through an association table (a student's courses through `student_course`).
+    Junction {
+        /// The related table.
+        table: DynIden,
+        /// The association table.
+        junction: DynIden,
+        /// Its column that holds this row's id.
+        from: DynIden,
+        /// Its column that holds the related row's id.
+        to: DynIden,
+    },
+}
+
+impl Link {
+    /// Rows of `E` whose `foreign_key` points here.
+    pub fn children<E: EntityTrait>(foreign_key: E::Column) -> Self {
+        Self::Children {
+            table: E::default().into_iden(),
+            foreign_key: foreign_key.into_iden(),
+        }
+    }
+
+    /// Rows of `E` linked to this row through the association table `J`.
+    pub fn junction<E: EntityTrait, J: EntityTrait>(from: J::Column, to: J::Column) -> Self {
+        Self::Junction {
+            table: E::default().into_iden(),
+            junction: J::default().into_iden(),
+            from: from.into_iden(),
+            to: to.into_iden(),
+        }
+    }
+}
+
+/// How a filter reaches related rows: through a to-many link, or up a foreign key.
+#[derive(Clone, Debug)]
+pub enum Hop {
+    /// Many related rows.
+    Many(Link),
+    /// The one row this row's `foreign_key` points at (a post's author: `posts.user_id`).
+    Parent {
+        /// The related table.
+        table: DynIden,
+        /// This table's column that holds the related row's id.
+        foreign_key: DynIden,
+    },
+}
+
+impl Hop {
+    /// The row of `E` that this row's `foreign_key` points at.
+    pub fn parent<E: EntityTrait>(foreign_key: impl IdenStatic) -> Self {
+        Self::Parent {
+            table: E::default().into_iden(),
+            foreign_key: foreign_key.into_iden(),
+        }
+    }
+}
+
+impl From<Link> for Hop {
+    fn from(link: Link) -> Self {
+        Self::Many(link)
+    }
+}
+
+/// The deepest a filter may nest (through `and`, `or`, `not` and related rows).
+pub const MAX_FILTER_DEPTH: u8 = 8;
+
+/// Where a filter applies: the alias of its table in the statement, and how deep it is.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// The number in the alias (`t0`, `t1`, ...) of the filtered table.
+    table: u8,
+    /// How many combinators and related rows enclose this filter.
+    depth: u8,
+}
+
+impl Scope {
+    /// The scope of the table a statement lists (alias `t0`).
+    pub fn root() -> Self {
+        Self { table: 0, depth: 0 }
+    }
+
+    /// The alias of this scope's table.
+    pub fn alias(&self) -> DynIden {
+        Alias::new(format!("t{}", self.table)).into_iden()
+    }
+
+    /// A column of this scope's table.
+    pub fn col(&self, column: impl IntoIden) -> Expr {
+        Expr::col((self.alias(), column.into_iden()))
+    }
+
+    /// The scope of a related table one level deeper; its alias is new to every
+    /// enclosing scope.
+    pub fn related(&self) -> ApiResult<Self> {
+        let depth = self.deeper()?;
+        Ok(Self {
+            table: depth,
+            depth,
+        })
+    }
+
+    /// The same table one level deeper (inside `and`, `or`, `not`).
+    pub fn nested(&self) -> ApiResult<Self> {
+        Ok(Self {
+            table: self.table,
+            depth: self.deeper()?,
+        })
+    }
+
+    fn deeper(&self) -> ApiResult<u8> {
+        if self.depth >= MAX_FILTER_DEPTH {
+            return Err(ApiError::TooComplex(format!(
+                "the filter nests deeper than {MAX_FILTER_DEPTH} levels"
+            )));
+        }
+        Ok(self.depth + 1)
+    }
+}
+
+/// A filter input that compiles to a SQL condition.
+pub trait FilterInput {
+    /// The condition on the table of `scope`.
+    fn condition(&self, scope: &Scope) -> ApiResult<Condition>;
+}
+
+/// The validated arguments of one connection field.
+///
+/// Equal arguments batch together: the window and the filter are compared, and
+/// the compiled condition follows from the filter.
+#[derive(Clone, Debug)]
+pub struct ListArgs<T: Listed> {
+    /// Which page.
+    pub window: Window<T::Field>,
+    /// The filter as the client gave it.
+    pub filter: Option<T::Filter>,
+    /// The filter compiled for the listed table, aliased `t0`.
+    pub condition: Condition,
+}
+
+impl<T: Listed> ListArgs<T> {
+    /// Validates a connection field's arguments.
+    pub fn new(
+        ctx: &Context<'_>,
+        request: PageRequest,
+        order_by: Option<Vec<Order<T::Field>>>,
+        filter: Option<T::Filter>,
+    ) -> ApiResult<Self> {
+        let limits = *ctx
+            .data::<PageLimits>()
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?;
+        let terms = order_by
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| (o.field, o.direction));
+        let window = Window::new(T::NAME, request, Ordering::new(terms)?, limits)?;
+        let condition = match &filter {
+            Some(filter) => filter.condition(&Scope::root())?,
+            None => Condition::all(),
+        };
+        Ok(Self {
+            window,
+            filter,
+            condition,
+        })
+    }
+}
+
+impl<T: Listed> PartialEq for ListArgs<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.window == other.window && self.filter == other.filter
+    }
+}
+
+impl<T: Listed> Eq for ListArgs<T> {}
+
+impl<T: Listed> Hash for ListArgs<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.window.hash(state);
+        self.filter.hash(state);
+    }
+}

@@ -1,0 +1,15 @@
+//! relgql: a fast, safe, standard GraphQL API over relational models.
+//!
+//! The library exposes everything the binary does, so tests build the app in-process.
+
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod loaders;
+pub mod seed;
+pub mod telemetry;
+
+pub use http::{AppState, app};

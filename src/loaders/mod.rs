@@ -1,0 +1,39 @@
+//! The generic batch loaders: one per kind of relation, parameterised by entity.
+//!
+//! - [`One`]: a row by a unique column (primary key, or a one-to-one foreign key);
+//! - [`Many`]: a page of related rows per parent, through a foreign key or an
+//!   association table, cut per parent by a window function in one statement;
+//! - [`Count`]: the number of related rows per parent, grouped in one statement.
+//!
+//! Loaders live for one request: nothing is cached across requests.
+
+mod keys;
+mod page;
+mod sql;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use sea_orm::DbErr;
+
+use crate::db::CountingDb;
+
+pub use keys::{ById, Count, Many, One, ToMany, ToOne};
+pub use page::{EdgeData, Page};
+pub use sql::{count_all, list_page};
+
+/// What a batch load fails with; shared by every key of the batch.
+pub type LoadError = Arc<DbErr>;
+
+/// The loader behind every relationship field of one request.
+pub struct SqlLoader {
+    db: CountingDb,
+}
+
+/// The per-request data loader.
+pub type Loaders = DataLoader<SqlLoader>;
+
+/// A fresh loader for one request, sending its statements through `db`.
+pub fn for_request(db: CountingDb) -> Loaders {
+    DataLoader::new(SqlLoader { db }, tokio::spawn)
+}

@@ -1,0 +1,224 @@
+//! The statements behind the loaders and top-level lists.
+//!
+//! A page of related rows for many parents is one statement:
+//!
+//! ```sql
+//! SELECT * FROM (
+//!   SELECT t0.*, <parent> AS __parent,
+//!          ROW_NUMBER() OVER (PARTITION BY <parent> ORDER BY <order>, t0.id) AS __rn
+//!   FROM <table> t0 [JOIN <junction> j ON j.<to> = t0.id]
+//!   WHERE <parent> IN (...) AND <filter> AND <after the cursor>
+//! ) page WHERE __rn <= <limit + 1> ORDER BY __parent, __rn
+//! ```
+//!
+//! The extra row per parent tells whether another page follows. Window functions
+//! run on SQLite 3.25+, PostgreSQL and MariaDB 10.2+ / MySQL 8 alike.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
+    SelectStatement, WindowStatement,
+};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Iterable};
+
+use super::page::{EdgeData, Page};
+use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
+use crate::graphql::pagination::{OrderDirection, Ordering};
+
+const PARENT: &str = "__parent";
+const ROW_NUMBER: &str = "__rn";
+const COUNT: &str = "__count";
+const JUNCTION: &str = "j";
+
+type ColumnRef = (DynIden, DynIden);
+
+/// A page of a top-level list.
+pub async fn list_page<T: Listed>(
+    db: &impl ConnectionTrait,
+    args: &ListArgs<T>,
+) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
+    let mut query = Query::select();
+    query.from_as(T::Entity::default(), t0());
+    select_columns::<T>(&mut query);
+    where_listed(&mut query, args);
+    for (column, order) in order_terms::<T>(&args.window.read_order()) {
+        query.order_by(column, order);
+    }
+    query.limit(args.window.limit + 1);
+    let mut page = Page::default();
+    for row in db.query_all(&query).await? {
+        if page.rows.len() as u64 == args.window.limit {
+            page.has_more = true;
+            break;
+        }
+        let node = T::from_model(ModelOf::<T>::from_query_result(&row, "")?);
+        page.rows
+            .push((node, async_graphql::connection::EmptyFields));
+    }
+    Ok(page)
+}
+
+/// How many rows of a top-level list match its filter.
+pub async fn count_all<T: Listed>(
+    db: &impl ConnectionTrait,
+    args: &ListArgs<T>,
+) -> Result<i64, DbErr> {
+    let mut query = Query::select();
+    query
+        .from_as(T::Entity::default(), t0())
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
+        .cond_where(args.condition.clone());
+    let row = db.query_one(&query).await?;
+    row.map_or(Ok(0), |row| row.try_get("", COUNT))
+}
+
+/// The pages of rows related to each of `parents` through `link`.
+pub async fn related_pages<T: Listed, E: EdgeData>(
+    db: &impl ConnectionTrait,
+    link: &Link,
+    parents: &[i32],
+    args: &ListArgs<T>,
+) -> Result<HashMap<i32, Page<T, E>>, DbErr> {
+    if parents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (mut inner, parent) = related_source::<T>(link, parents);
+    select_columns::<T>(&mut inner);
+    for column in E::COLUMNS {
+        inner.expr_as(
+            Expr::col((Alias::new(JUNCTION), Alias::new(*column))),
+            Alias::new(format!("j_{column}")),
+        );
+    }
+    inner.expr_as(Expr::col(parent.clone()), Alias::new(PARENT));
+    where_listed(&mut inner, args);
+    let mut window = WindowStatement::partition_by(parent);
+    for (column, order) in order_terms::<T>(&args.window.read_order()) {
+        window.order_by(column, order);
+    }
+    inner.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(ROW_NUMBER));
+
+    let limit = args.window.limit;
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("page"))
+        .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(limit + 1))
+        .order_by(Alias::new(PARENT), Order::Asc)
+        .order_by(Alias::new(ROW_NUMBER), Order::Asc);
+
+    let mut pages: HashMap<i32, Page<T, E>> = HashMap::with_capacity(parents.len());
+    for row in db.query_all(&outer).await? {
+        let page = pages.entry(row.try_get("", PARENT)?).or_default();
+        if page.rows.len() as u64 == limit {
+            page.has_more = true;
+            continue;
+        }
+        let node = T::from_model(ModelOf::<T>::from_query_result(&row, "")?);
+        page.rows.push((node, E::read(&row)?));
+    }
+    Ok(pages)
+}
+
+/// How many rows related to each of `parents` through `link` match the filter.
+pub async fn related_counts<T: Listed>(
+    db: &impl ConnectionTrait,
+    link: &Link,
+    parents: &[i32],
+    args: &ListArgs<T>,
+) -> Result<HashMap<i32, i64>, DbErr> {
+    if parents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (mut query, parent) = related_source::<T>(link, parents);
+    query
+        .expr_as(Expr::col(parent.clone()), Alias::new(PARENT))
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
+        .cond_where(args.condition.clone())
+        .group_by_col(parent);
+    let mut counts = HashMap::with_capacity(parents.len());
+    for row in db.query_all(&query).await? {
+        counts.insert(row.try_get("", PARENT)?, row.try_get("", COUNT)?);
+    }
+    Ok(counts)
+}
+
+fn t0() -> DynIden {
+    Scope::root().alias()
+}
+
+/// `FROM` the listed table (joined to the association table for a junction),
+/// limited to `parents`; returns the column that holds the parent's id.
+fn related_source<T: Listed>(link: &Link, parents: &[i32]) -> (SelectStatement, ColumnRef) {
+    let mut query = Query::select();
+    query.from_as(T::Entity::default(), t0());
+    let parent: ColumnRef = match link {
+        Link::Children { foreign_key, .. } => (t0(), foreign_key.clone()),
+        Link::Junction {
+            junction, from, to, ..
+        } => {
+            let link = Alias::new(JUNCTION).into_iden();
+            query.join_as(
+                JoinType::InnerJoin,
+                junction.clone(),
+                link.clone(),
+                Expr::col((link.clone(), to.clone())).equals((t0(), T::id_column())),
+            );
+            (link, from.clone())
+        }
+    };
+    query.and_where(Expr::col(parent.clone()).is_in(parents.iter().copied()));
+    (query, parent)
+}
+
+fn select_columns<T: Table>(query: &mut SelectStatement) {
+    for column in ColumnOf::<T>::iter() {
+        query.column((t0(), column));
+    }
+}
+
+/// The filter, and the keyset condition that starts the page after the cursor.
+fn where_listed<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
+    query.cond_where(args.condition.clone());
+    if let Some(cursor) = &args.window.cursor {
+        let order = args.window.read_order();
+        query.cond_where(after_key::<T>(&order, cursor));
+    }
+}
+
+/// Rows strictly after `key` in `order`:
+/// `(a > ka) OR (a = ka AND b > kb) OR ...` with `<` for descending terms.
+fn after_key<T: Listed>(
+    order: &Ordering<T::Field>,
+    key: &[crate::graphql::pagination::SortValue],
+) -> Condition {
+    let mut any = Condition::any();
+    for (i, ((field, direction), value)) in order.terms.iter().zip(key).enumerate() {
+        let mut all = Condition::all();
+        for ((earlier, _), earlier_value) in order.terms[..i].iter().zip(key) {
+            all = all.add(Expr::col((t0(), T::column(*earlier))).eq(earlier_value.to_value()));
+        }
+        let column = Expr::col((t0(), T::column(*field)));
+        all = all.add(match direction {
+            OrderDirection::Asc => column.gt(value.to_value()),
+            OrderDirection::Desc => column.lt(value.to_value()),
+        });
+        any = any.add(all);
+    }
+    any
+}
+
+fn order_terms<T: Listed>(order: &Ordering<T::Field>) -> Vec<(ColumnRef, Order)> {
+    order
+        .terms
+        .iter()
+        .map(|(field, direction)| {
+            let order = match direction {
+                OrderDirection::Asc => Order::Asc,
+                OrderDirection::Desc => Order::Desc,
+            };
+            ((t0(), T::column(*field).into_iden()), order)
+        })
+        .collect()
+}
