@@ -45,16 +45,14 @@ async fn graphql(
     let request = request.into_inner();
     let request_state = RequestState::new(state.db.clone());
     let db = request_state.db.clone();
+    let scheduler = request_state.scheduler.clone();
     let span = tracing::info_span!(
         "graphql",
         operation = request.operation_name.as_deref().unwrap_or("-"),
     );
     let started = Instant::now();
-    let mut response = state
-        .schema
-        .execute(request.data(request_state))
-        .instrument(span.clone())
-        .await;
+    let execution = state.schema.execute(request.data(request_state));
+    let mut response = scheduler.run(execution).instrument(span.clone()).await;
     let statements = db.statements();
     label_user_errors(&mut response);
     let asked = headers

@@ -4,7 +4,7 @@ use async_graphql::Context;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{self, Loaders};
+use crate::loaders::{self, BatchScheduler, Loaders};
 
 /// The per-request state the HTTP layer attaches to every GraphQL request.
 pub struct RequestState {
@@ -12,15 +12,19 @@ pub struct RequestState {
     pub db: CountingDb,
     /// The request's batch loaders, sending through `db`.
     pub loaders: Loaders,
+    /// What runs the loaders' batches: wrap the request's execution in its `run`.
+    pub scheduler: BatchScheduler,
 }
 
 impl RequestState {
     /// Fresh state for one request over the pool `db`.
     pub fn new(db: sea_orm::DatabaseConnection) -> Self {
         let db = CountingDb::new(db);
+        let scheduler = BatchScheduler::default();
         Self {
-            loaders: loaders::for_request(db.clone()),
+            loaders: loaders::for_request(db.clone(), &scheduler),
             db,
+            scheduler,
         }
     }
 }

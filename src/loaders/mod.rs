@@ -9,6 +9,7 @@
 
 mod keys;
 mod page;
+mod scheduler;
 mod sql;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::db::CountingDb;
 
 pub use keys::{ById, Count, Many, One, ToMany, ToOne};
 pub use page::{EdgeData, Page};
+pub use scheduler::BatchScheduler;
 pub use sql::{count_all, list_page};
 
 /// What a batch load fails with; shared by every key of the batch.
@@ -33,7 +35,8 @@ pub struct SqlLoader {
 /// The per-request data loader.
 pub type Loaders = DataLoader<SqlLoader>;
 
-/// A fresh loader for one request, sending its statements through `db`.
-pub fn for_request(db: CountingDb) -> Loaders {
-    DataLoader::new(SqlLoader { db }, tokio::spawn)
+/// A fresh loader for one request, sending its statements through `db`; its
+/// batches run when `scheduler` drives them.
+pub fn for_request(db: CountingDb, scheduler: &BatchScheduler) -> Loaders {
+    DataLoader::new(SqlLoader { db }, scheduler.spawner()).delay(std::time::Duration::ZERO)
 }
