@@ -1,0 +1,322 @@
+//! Shared helpers of the integration tests: a scratch database per test on each
+//! backend, the app built in-process, and GraphQL requests through its router.
+//!
+//! Backends: SQLite always; PostgreSQL at `RELGQL_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432`) and MySQL/MariaDB at `RELGQL_TEST_MYSQL`
+//! (default `mysql://root@127.0.0.1:3306`). `RELGQL_TEST_BACKENDS=sqlite` limits a
+//! run to some of them.
+
+#![allow(dead_code)]
+
+pub mod fixture;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use migration::{Migrator, MigratorTrait};
+use relgql::graphql::pagination::PageLimits;
+use relgql::{AppState, app};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A database the tests run against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the temporary directory.
+    Sqlite,
+    /// A scratch database on the PostgreSQL server.
+    Postgres,
+    /// A scratch database on the MySQL/MariaDB server.
+    MySql,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+        }
+    }
+
+    /// Whether this run includes the backend (all of them unless limited).
+    pub fn enabled(self) -> bool {
+        match std::env::var("RELGQL_TEST_BACKENDS") {
+            Ok(list) => list.split(',').any(|b| b.trim() == self.name()),
+            Err(_) => true,
+        }
+    }
+
+    fn server_url(self) -> String {
+        let (var, default) = match self {
+            Self::Sqlite => return String::new(),
+            Self::Postgres => ("RELGQL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432"),
+            Self::MySql => ("RELGQL_TEST_MYSQL", "mysql://root@127.0.0.1:3306"),
+        };
+        std::env::var(var).unwrap_or_else(|_| default.to_owned())
+    }
+}
+
+/// Runs each named `async fn(Backend)` on every backend, as `<name>::<backend>`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$test($crate::common::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::common::Backend::Postgres.enabled() {
+                        super::$test($crate::common::Backend::Postgres).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() {
+                    if $crate::common::Backend::MySql.enabled() {
+                        super::$test($crate::common::Backend::MySql).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// The app over a fresh, migrated scratch database; the database is dropped with it.
+pub struct TestApp {
+    /// The router, as the server serves it.
+    pub router: Router,
+    /// A connection to the scratch database, for arranging data.
+    pub db: DatabaseConnection,
+    backend: Backend,
+    scratch: String,
+}
+
+impl TestApp {
+    /// A fresh app with an empty, migrated database on `backend`.
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_limits(
+            backend,
+            PageLimits {
+                max: 100,
+                default: 20,
+            },
+        )
+        .await
+    }
+
+    /// A fresh app with the small known data of [`fixture`].
+    pub async fn with_fixture(backend: Backend) -> Self {
+        let app = Self::new(backend).await;
+        fixture::known(&app.db).await;
+        app
+    }
+
+    /// A fresh app with custom page limits.
+    pub async fn with_limits(backend: Backend, limits: PageLimits) -> Self {
+        let scratch = format!(
+            "relgql_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        let url = create_database(backend, &scratch).await;
+        let db = relgql::db::connect(&url, 4)
+            .await
+            .expect("connect to the scratch database");
+        Migrator::up(&db, None)
+            .await
+            .expect("migrate the scratch database");
+        let state = AppState {
+            schema: relgql::graphql::schema(limits),
+            db: db.clone(),
+            debug_sql_count: false,
+        };
+        Self {
+            router: app(state),
+            db,
+            backend,
+            scratch,
+        }
+    }
+
+    /// Sends a GraphQL query; returns the whole response body.
+    pub async fn query(&self, query: &str) -> Value {
+        self.query_with(query, json!({})).await
+    }
+
+    /// Sends a GraphQL query with variables; returns the whole response body.
+    pub async fn query_with(&self, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables });
+        let (status, body) = self.post_json(&body).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "unexpected status for {query}: {body}"
+        );
+        body
+    }
+
+    /// Sends a query and returns its `data`, failing on any error.
+    pub async fn data(&self, query: &str) -> Value {
+        let body = self.query(query).await;
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected errors for {query}: {body}"
+        );
+        body["data"].clone()
+    }
+
+    /// Sends a query and returns how many SQL statements it took.
+    pub async fn statements(&self, query: &str) -> u64 {
+        let body = self.query(query).await;
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected errors for {query}: {body}"
+        );
+        body["extensions"]["sqlStatements"]
+            .as_u64()
+            .expect("sqlStatements in extensions")
+    }
+
+    /// Sends a query that must fail; returns the first error's code and message.
+    pub async fn error(&self, query: &str) -> (String, String) {
+        let body = self.query(query).await;
+        let error = &body["errors"][0];
+        assert!(
+            error.is_object(),
+            "expected an error for {query}, got {body}"
+        );
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            error["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// POSTs a JSON body to `/graphql`; returns the status and the JSON body.
+    pub async fn post_json(&self, body: &Value) -> (StatusCode, Value) {
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header(relgql::http::DEBUG_HEADER, "sql")
+            .body(Body::from(body.to_string()))
+            .expect("a request");
+        self.send(request).await
+    }
+
+    /// Sends any request to the router; returns the status and the body as JSON
+    /// (or as a JSON string when it is not JSON).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("a response");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, body)
+    }
+
+    /// Runs raw SQL on the scratch database.
+    pub async fn execute(&self, sql: &str) {
+        self.db.execute_unprepared(sql).await.expect("raw SQL");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let (backend, scratch, db) = (self.backend, self.scratch.clone(), self.db.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let _ = db.close().await;
+                drop_database(backend, &scratch).await;
+            });
+        })
+        .join();
+        if dropped.is_err() && !std::thread::panicking() {
+            panic!("could not drop the scratch database {}", self.scratch);
+        }
+    }
+}
+
+async fn create_database(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres | Backend::MySql => {
+            let server = backend.server_url();
+            let admin = admin_connection(backend).await;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the scratch database");
+            format!("{server}/{name}")
+        }
+    }
+}
+
+async fn admin_connection(backend: Backend) -> DatabaseConnection {
+    let server = backend.server_url();
+    let admin_db = if backend == Backend::Postgres {
+        "postgres"
+    } else {
+        "mysql"
+    };
+    relgql::db::connect(&format!("{server}/{admin_db}"), 1)
+        .await
+        .unwrap_or_else(|e| panic!("the {} test server is not reachable: {e:#}", backend.name()))
+}
+
+async fn drop_database(backend: Backend, name: &str) {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        Backend::Postgres => {
+            let admin = admin_connection(backend).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+        Backend::MySql => {
+            let admin = admin_connection(backend).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await;
+        }
+    }
+}
+
+/// The global id of `type_name` row `id`.
+pub fn gid(type_name: &str, id: i32) -> String {
+    relgql::graphql::ids::encode(type_name, id).0
+}
