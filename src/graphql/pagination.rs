@@ -388,7 +388,7 @@ mod tests {
         let cursor = encode_cursor("User", &ordering, &key);
         assert_eq!(decode_cursor(&cursor, "User", &ordering).unwrap(), key);
         assert!(decode_cursor(&cursor, "Post", &ordering).is_err());
-        let by_id = Ordering::new([]).unwrap();
+        let by_id = Ordering::<Field>::new([]).unwrap();
         assert!(decode_cursor(&cursor, "User", &by_id).is_err());
     }
 
