@@ -16,28 +16,50 @@ fn the_checked_in_schema_is_the_served_schema() {
     );
 }
 
-#[test]
-fn every_type_field_and_argument_has_a_description() {
-    let served = relgql::graphql::sdl(&relgql::graphql::schema(PageLimits {
+#[tokio::test]
+async fn every_type_field_and_argument_has_a_description() {
+    let schema = relgql::graphql::schema(PageLimits {
         max: 100,
         default: 20,
-    }));
-    let lines: Vec<&str> = served.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let trimmed = line.trim();
-        let is_definition = ["type ", "input ", "enum ", "interface ", "scalar "]
+    });
+    let response = schema
+        .execute(
+            "{ __schema { types { name description
+                fields { name description args { name description } }
+                inputFields { name description }
+                enumValues { name description } } } }",
+        )
+        .await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().unwrap();
+    let mut missing = Vec::new();
+    let described = |v: &serde_json::Value| {
+        v["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Boolean", "ID", "Float"].contains(&name) {
+            continue;
+        }
+        if !described(ty) {
+            missing.push(name.to_owned());
+        }
+        let members = ["fields", "inputFields", "enumValues"]
             .iter()
-            .any(|k| trimmed.starts_with(k));
-        let is_member = line.starts_with('\t')
-            && !trimmed.starts_with('"')
-            && !trimmed.is_empty()
-            && trimmed != "}";
-        if (is_definition || is_member) && i > 0 {
-            assert_eq!(
-                lines[i - 1].trim(),
-                "\"\"\"",
-                "no description before `{trimmed}`"
-            );
+            .flat_map(|kind| ty[kind].as_array().cloned().unwrap_or_default());
+        for member in members {
+            let field = format!("{name}.{}", member["name"].as_str().unwrap());
+            if !described(&member) {
+                missing.push(field.clone());
+            }
+            for arg in member["args"].as_array().cloned().unwrap_or_default() {
+                if !described(&arg) {
+                    missing.push(format!("{field}({})", arg["name"].as_str().unwrap()));
+                }
+            }
         }
     }
+    assert!(missing.is_empty(), "no description on: {missing:?}");
 }
