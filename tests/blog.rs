@@ -154,3 +154,23 @@ on_every_backend!(
     an_empty_database_gives_empty_lists,
     viewer_is_null_without_a_token,
 );
+
+on_every_backend!(bodies_are_read_whenever_any_selection_asks_for_them);
+
+async fn bodies_are_read_whenever_any_selection_asks_for_them(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let body = "Body of Hello world";
+    for query in [
+        "{ posts(first: 1) { nodes { body } } }",
+        "{ posts(first: 1) { edges { node { body } } } }",
+        "{ posts(first: 1) { nodes { ...P } } } fragment P on Post { body }",
+        "{ posts(first: 1) { nodes { ... on Post { body } } } }",
+        "{ posts(first: 1) { ...C } } fragment C on PostConnection { nodes { body } }",
+        "{ users(first: 1) { nodes { posts(first: 1) { nodes { ...P } } } } } fragment P on Post { body }",
+    ] {
+        let data = app.data(query).await;
+        assert!(data.to_string().contains(body), "{query}: {data}");
+    }
+    let data = app.data("{ posts(first: 1) { nodes { title } } }").await;
+    assert_eq!(data["posts"]["nodes"][0]["title"], "Hello world");
+}

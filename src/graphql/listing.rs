@@ -29,6 +29,9 @@ pub trait Table: Clone + Send + Sync + 'static {
     fn model(&self) -> &ModelOf<Self>;
     /// The primary key column.
     fn id_column() -> ColumnOf<Self>;
+    /// Large text columns worth leaving out of a list when no one asks for them:
+    /// `(GraphQL field, column)`. Left out, they read as empty strings.
+    const DEFERRABLE: &'static [(&'static str, &'static str)] = &[];
 }
 
 /// A row-backed type that can be listed in a connection.
@@ -202,8 +205,8 @@ pub trait FilterInput {
 
 /// The validated arguments of one connection field.
 ///
-/// Equal arguments batch together: the window and the filter are compared, and
-/// the compiled condition follows from the filter.
+/// Equal arguments batch together: the window, the filter and the omitted columns
+/// are compared; the compiled condition follows from the filter.
 #[derive(Clone, Debug)]
 pub struct ListArgs<T: Listed> {
     /// Which page.
@@ -212,6 +215,8 @@ pub struct ListArgs<T: Listed> {
     pub filter: Option<T::Filter>,
     /// The filter compiled for the listed table, aliased `t0`.
     pub condition: Condition,
+    /// Deferrable columns the selection does not use, so the statement skips them.
+    pub omitted: Vec<&'static str>,
 }
 
 impl<T: Listed> ListArgs<T> {
@@ -234,17 +239,27 @@ impl<T: Listed> ListArgs<T> {
             Some(filter) => filter.condition(&Scope::root())?,
             None => Condition::all(),
         };
+        let selection = ctx.look_ahead();
+        let omitted = T::DEFERRABLE
+            .iter()
+            .filter(|(field, _)| {
+                !selection.field("nodes").field(field).exists()
+                    && !selection.field("edges").field("node").field(field).exists()
+            })
+            .map(|(_, column)| *column)
+            .collect();
         Ok(Self {
             window,
             filter,
             condition,
+            omitted,
         })
     }
 }
 
 impl<T: Listed> PartialEq for ListArgs<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.window == other.window && self.filter == other.filter
+        self.window == other.window && self.filter == other.filter && self.omitted == other.omitted
     }
 }
 
@@ -254,5 +269,6 @@ impl<T: Listed> Hash for ListArgs<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.window.hash(state);
         self.filter.hash(state);
+        self.omitted.hash(state);
     }
 }

@@ -20,10 +20,10 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
     SelectStatement, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Iterable};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable};
 
 use super::page::{EdgeData, Page};
-use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
+use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope};
 use crate::graphql::pagination::{OrderDirection, Ordering};
 
 const PARENT: &str = "__parent";
@@ -40,7 +40,7 @@ pub async fn list_page<T: Listed>(
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
     let mut query = Query::select();
     query.from_as(T::Entity::default(), t0());
-    select_columns::<T>(&mut query);
+    select_columns(&mut query, args);
     where_listed(&mut query, args);
     for (column, order) in order_terms::<T>(&args.window.read_order()) {
         query.order_by(column, order);
@@ -84,7 +84,7 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
         return Ok(HashMap::new());
     }
     let (mut inner, parent) = related_source::<T>(link, parents);
-    select_columns::<T>(&mut inner);
+    select_columns(&mut inner, args);
     for column in E::COLUMNS {
         inner.expr_as(
             Expr::col((Alias::new(JUNCTION), Alias::new(*column))),
@@ -172,9 +172,14 @@ fn related_source<T: Listed>(link: &Link, parents: &[i32]) -> (SelectStatement, 
     (query, parent)
 }
 
-fn select_columns<T: Table>(query: &mut SelectStatement) {
+/// The listed table's columns, with each omitted one read as an empty string.
+fn select_columns<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
     for column in ColumnOf::<T>::iter() {
-        query.column((t0(), column));
+        if args.omitted.contains(&column.as_str()) {
+            query.expr_as(Expr::val(""), column);
+        } else {
+            query.column((t0(), column));
+        }
     }
 }
 

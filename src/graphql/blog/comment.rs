@@ -33,6 +33,8 @@ impl Table for Comment {
     fn id_column() -> comment::Column {
         comment::Column::Id
     }
+
+    const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
 }
 
 impl Listed for Comment {

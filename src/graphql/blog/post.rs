@@ -37,6 +37,8 @@ impl Table for Post {
     fn id_column() -> post::Column {
         post::Column::Id
     }
+
+    const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
 }
 
 impl Listed for Post {
