@@ -1,10 +1,16 @@
 //! The subcommands: serve, migrate, seed, print-schema.
 
-use anyhow::Context as _;
-use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::{Cli, Command, MigrateAction, Settings};
+use anyhow::Context as _;
+use entity::user;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::auth::Tokens;
+use crate::config::{AdminAction, Cli, Command, MigrateAction, Settings};
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::{self, AppSchema};
 use crate::http::AppState;
@@ -24,6 +30,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 seed::demo(&db).await
             }
+        }
+        Command::Admin { action } => {
+            let db = connect(&settings).await?;
+            let (email, role) = match &action {
+                AdminAction::Grant { email } => (email, user::ADMIN),
+                AdminAction::Revoke { email } => (email, user::USER),
+            };
+            set_role(&db, email, role).await
         }
         Command::PrintSchema { output } => {
             let sdl = graphql::sdl(&schema(&settings));
@@ -54,18 +68,24 @@ async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let (url, is_default) = settings.database();
-    let db = connect(settings).await?;
-    let fresh = Migrator::get_applied_migrations_read_only(&db)
-        .await
-        .map_or(true, |m| m.is_empty());
-    Migrator::up(&db, None)
-        .await
-        .context("cannot apply the migrations")?;
+    let (db, fresh) = db::migrate_then_connect(url, settings.db_max_connections).await?;
     if is_default && fresh {
         seed::demo(&db).await?;
     }
+    let tokens = Tokens::from_settings(
+        settings.jwt_secret.as_deref(),
+        Duration::from_secs(settings.token_ttl_secs),
+    )?;
+    if is_default {
+        tracing::info!(
+            "demo account: sign in with the `login` mutation as {} / {}",
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD
+        );
+    }
     let state = AppState {
         schema: schema(settings),
+        tokens: Arc::new(tokens),
         db,
         debug_sql_count: settings.debug_sql_count,
     };
@@ -97,6 +117,21 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
             }
         }
     }
+    Ok(())
+}
+
+async fn set_role(db: &DatabaseConnection, email: &str, role: &str) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::value(role))
+        .filter(user::Column::Email.eq(email.as_str()))
+        .exec(db)
+        .await?;
+    anyhow::ensure!(
+        updated.rows_affected == 1,
+        "no user has the email address {email}"
+    );
+    println!("{email} is now {role}");
     Ok(())
 }
 

@@ -46,6 +46,13 @@ pub struct Settings {
     /// when a request sends the `x-relgql-debug: sql` header).
     #[arg(long, env = "DEBUG_SQL_COUNT", default_value_t = false, global = true)]
     pub debug_sql_count: bool,
+    /// Secret that signs bearer tokens, at least 32 bytes; without it a random one is
+    /// made at start and tokens do not survive a restart.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// How long a bearer token stays valid, in seconds.
+    #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 86_400, global = true)]
+    pub token_ttl_secs: u64,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -103,6 +110,12 @@ pub enum Command {
         #[arg(long)]
         bench: bool,
     },
+    /// Grant or revoke the admin role.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Print the GraphQL schema (SDL) that the server serves.
     PrintSchema {
         /// Write it to this file instead of standard output.
@@ -124,4 +137,19 @@ pub enum MigrateAction {
     },
     /// List the migrations and whether each is applied.
     Status,
+}
+
+/// What `relgql admin` does.
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Make the user with this email address an admin.
+    Grant {
+        /// The user's email address.
+        email: String,
+    },
+    /// Make the admin with this email address a plain user again.
+    Revoke {
+        /// The user's email address.
+        email: String,
+    },
 }

@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, ExecResult,
-    QueryResult, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
 };
 
 /// Opens a connection pool to `url`.
@@ -24,6 +25,32 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
 }
 
+/// Applies pending migrations over a connection of their own, then opens the pool.
+///
+/// Connections that were open while a migration changed a table may keep reading
+/// the old table (seen with SQLite: a defaulted column read back as missing), so the
+/// pool is opened only once the schema is final. Returns the pool and whether the
+/// database had no migration applied before (a fresh database).
+pub async fn migrated(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    Ok(migrate_then_connect(url, max_connections).await?.0)
+}
+
+/// Like [`migrated`], also telling whether the database was fresh.
+pub async fn migrate_then_connect(
+    url: &str,
+    max_connections: u32,
+) -> anyhow::Result<(DatabaseConnection, bool)> {
+    let migrating = connect(url, 1).await?;
+    let fresh = Migrator::get_applied_migrations_read_only(&migrating)
+        .await
+        .map_or(true, |applied| applied.is_empty());
+    Migrator::up(&migrating, None)
+        .await
+        .context("cannot apply the migrations")?;
+    migrating.close().await?;
+    Ok((connect(url, max_connections).await?, fresh))
+}
+
 /// `url` with any password replaced by `***`, fit for logs and errors.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -38,15 +65,18 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// A connection that counts the statements sent through it.
+/// A connection (or transaction) that counts the statements sent through it.
 ///
-/// Each request gets its own, so the count is the request's; it implements
+/// Each request gets its own count, shared by its transactions; it implements
 /// SeaORM's `ConnectionTrait`, so every query of the request goes through it.
 #[derive(Clone, Debug)]
-pub struct CountingDb {
-    inner: DatabaseConnection,
+pub struct Counting<C> {
+    inner: C,
     statements: Arc<AtomicU32>,
 }
+
+/// The per-request handle on the connection pool.
+pub type CountingDb = Counting<DatabaseConnection>;
 
 impl CountingDb {
     /// Wraps `inner` with a fresh count of zero.
@@ -57,6 +87,25 @@ impl CountingDb {
         }
     }
 
+    /// Starts a transaction whose statements count towards this request.
+    pub async fn begin(&self) -> Result<Counting<DatabaseTransaction>, DbErr> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        Ok(Counting {
+            inner: self.inner.begin().await?,
+            statements: self.statements.clone(),
+        })
+    }
+}
+
+impl Counting<DatabaseTransaction> {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.inner.commit().await
+    }
+}
+
+impl<C> Counting<C> {
     /// How many statements have been sent so far.
     pub fn statements(&self) -> u32 {
         self.statements.load(Ordering::Relaxed)
@@ -69,7 +118,7 @@ impl CountingDb {
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for CountingDb {
+impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
     fn get_database_backend(&self) -> DbBackend {
         self.inner.get_database_backend()
     }

@@ -13,8 +13,16 @@ use async_graphql::ErrorExtensions as _;
 pub enum ApiError {
     /// The request itself is wrong: a bad id, cursor, argument or filter.
     BadUserInput(String),
+    /// One input field is invalid; the error names it in `extensions.field`.
+    InvalidField(&'static str, String),
+    /// The request needs a valid token and has none, or a bad one.
+    Unauthenticated(String),
+    /// The signed-in user may not do this.
+    Forbidden(String),
     /// The thing asked for does not exist.
     NotFound(String),
+    /// The write clashes with existing data (a taken email, a course name).
+    Conflict(String),
     /// The request asks for more work than the server allows.
     TooComplex(String),
     /// Something broke on our side; the detail is logged, never sent.
@@ -27,6 +35,25 @@ impl ApiError {
         Self::BadUserInput(message.into())
     }
 
+    /// A `BAD_USER_INPUT` error about one input field.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidField(field, message.into())
+    }
+
+    /// A `NOT_FOUND` error for the `type_name` with this global id.
+    pub fn not_found(type_name: &str, id: &str) -> Self {
+        Self::NotFound(format!("no {type_name} has the id `{id}`"))
+    }
+
+    /// `CONFLICT` with `message` when `error` is a unique-key violation (whatever the
+    /// database calls it); an internal error otherwise.
+    pub fn unless_unique(error: sea_orm::DbErr, message: impl Into<String>) -> Self {
+        match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(message.into()),
+            _ => Self::internal(error),
+        }
+    }
+
     /// An internal error; its detail stays in the logs.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(Arc::new(error.into()))
@@ -35,9 +62,13 @@ impl ApiError {
     /// The message the client sees.
     pub fn message(&self) -> &str {
         match self {
-            Self::BadUserInput(message) | Self::NotFound(message) | Self::TooComplex(message) => {
-                message
-            }
+            Self::BadUserInput(message)
+            | Self::InvalidField(_, message)
+            | Self::Unauthenticated(message)
+            | Self::Forbidden(message)
+            | Self::NotFound(message)
+            | Self::Conflict(message)
+            | Self::TooComplex(message) => message,
             Self::Internal(_) => "internal server error",
         }
     }
@@ -45,8 +76,11 @@ impl ApiError {
     /// The `extensions.code` of this error.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::BadUserInput(_) | Self::InvalidField(..) => "BAD_USER_INPUT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
             Self::TooComplex(_) => "TOO_COMPLEX",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
@@ -71,7 +105,12 @@ impl From<ApiError> for async_graphql::Error {
             tracing::error!(error = format!("{detail:#}"), "request failed");
         }
         let code = error.code();
-        async_graphql::Error::new(error.message()).extend_with(|_, ext| ext.set("code", code))
+        async_graphql::Error::new(error.message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let ApiError::InvalidField(field, _) = &error {
+                ext.set("field", *field);
+            }
+        })
     }
 }
 

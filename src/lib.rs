@@ -2,6 +2,7 @@
 //!
 //! The library exposes everything the binary does, so tests build the app in-process.
 
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod db;

@@ -8,12 +8,18 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 
+/// The demo account's email address.
+pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The demo account's password.
+pub const DEMO_PASSWORD: &str = "relgql-demo";
+
 /// Rows per INSERT statement when seeding in bulk.
 const CHUNK: usize = 1_000;
 
 /// Writes a small demo of both domains, for people exploring in GraphiQL.
 pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     ensure_empty(db).await?;
+    let demo_hash = crate::auth::hash_password(DEMO_PASSWORD.to_owned()).await?;
     let txn = db.begin().await?;
     let start = Utc
         .with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
@@ -64,6 +70,15 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         }
         users.push(row);
     }
+    user::ActiveModel {
+        name: Set("Demo Visitor".to_owned()),
+        email: Set(DEMO_EMAIL.to_owned()),
+        created_at: Set(start + Duration::days(6)),
+        password_hash: Set(Some(demo_hash)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     let titles = [
         (0, "Notes on the Analytical Engine", true),
         (0, "Loops before loops", true),
@@ -138,7 +153,9 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         }
     }
     txn.commit().await?;
-    tracing::info!("wrote the demo data: 5 users, 8 posts, 6 students, 4 courses");
+    tracing::info!(
+        "wrote the demo data: 6 users (one of them the demo account), 8 posts, 6 students, 4 courses"
+    );
     Ok(())
 }
 
@@ -235,6 +252,7 @@ impl Workload {
                 name: Set(format!("User {u}")),
                 email: Set(format!("user{u}@example.com")),
                 created_at: Set(self.users_from + Duration::minutes(u.into())),
+                ..Default::default()
             })
             .collect()
     }

@@ -12,7 +12,17 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: String,
     pub created_at: DateTimeUtc,
+    /// The argon2id hash of the user's password; none for rows written by plain SQL,
+    /// who cannot sign in.
+    pub password_hash: Option<String>,
+    /// `user` or `admin`.
+    pub role: String,
 }
+
+/// The role of an administrator, who may change anything.
+pub const ADMIN: &str = "admin";
+/// The role of everyone else.
+pub const USER: &str = "user";
 
 /// What a user is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261121_000001_create_blog;
 mod m20261121_000002_create_enrollment;
+mod m20261121_000003_add_accounts;
 
 /// Applies relgql's migrations in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_blog::Migration),
             Box::new(m20261121_000002_create_enrollment::Migration),
+            Box::new(m20261121_000003_add_accounts::Migration),
         ]
     }
 }

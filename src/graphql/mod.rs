@@ -1,5 +1,6 @@
 //! The GraphQL API: types per domain, the root query, and the schema.
 
+pub mod account;
 pub mod blog;
 pub mod connection;
 pub mod enrollment;
@@ -10,8 +11,13 @@ pub mod node;
 pub mod pagination;
 pub mod query;
 pub mod request;
+pub mod validate;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+
+use crate::graphql::account::AccountMutation;
+use crate::graphql::blog::writes::BlogMutation;
+use crate::graphql::enrollment::writes::EnrollmentMutation;
 
 use crate::graphql::node::NodeQuery;
 use crate::graphql::pagination::PageLimits;
@@ -21,12 +27,16 @@ use crate::graphql::query::ReadQuery;
 #[derive(MergedObject, Default)]
 pub struct Query(NodeQuery, ReadQuery);
 
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation, BlogMutation, EnrollmentMutation);
+
 /// The schema relgql serves.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema; per-request state is attached to each request, not here.
 pub fn schema(limits: PageLimits) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(limits)
         .finish()
 }

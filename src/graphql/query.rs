@@ -13,7 +13,7 @@ use crate::graphql::enrollment::student::{Student, StudentFilter, StudentOrderFi
 use crate::graphql::ids;
 use crate::graphql::listing::{ListArgs, Order, Table};
 use crate::graphql::pagination::PageRequest;
-use crate::graphql::request::find;
+use crate::graphql::request::{find, viewer_id};
 use crate::loaders::ById;
 
 /// The root fields that read one object or one top-level list.
@@ -28,8 +28,11 @@ async fn by_id<T: Table>(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<T>> {
 #[Object]
 impl ReadQuery {
     /// The signed-in user, or null when the request carries no token.
-    async fn viewer(&self) -> Option<User> {
-        None
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        match viewer_id(ctx)? {
+            Some(id) => find::<ById<User>>(ctx, id).await,
+            None => Ok(None),
+        }
     }
 
     /// The user with this id, or null if there is none.

@@ -1,13 +1,25 @@
 //! What each request carries into the resolvers: its database handle and loaders.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
+use entity::user;
+use sea_orm::EntityTrait;
+
+use crate::auth::Tokens;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{self, BatchScheduler, Loaders};
 
 /// The per-request state the HTTP layer attaches to every GraphQL request.
+///
+/// Execute a request that carries it inside `scheduler.run`, or its batches never run.
 pub struct RequestState {
+    /// The signed-in user's id, from a valid bearer token.
+    pub viewer: Option<i32>,
+    /// Issues tokens (for `register` and `login`).
+    pub tokens: Arc<Tokens>,
     /// The request's statement-counting database handle.
     pub db: CountingDb,
     /// The request's batch loaders, sending through `db`.
@@ -17,11 +29,13 @@ pub struct RequestState {
 }
 
 impl RequestState {
-    /// Fresh state for one request over the pool `db`.
-    pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+    /// Fresh state for one request over the pool `db`, signed in as `viewer`.
+    pub fn new(db: sea_orm::DatabaseConnection, tokens: Arc<Tokens>, viewer: Option<i32>) -> Self {
         let db = CountingDb::new(db);
         let scheduler = BatchScheduler::default();
         Self {
+            viewer,
+            tokens,
             loaders: loaders::for_request(db.clone(), &scheduler),
             db,
             scheduler,
@@ -65,4 +79,41 @@ pub async fn find_required<R: crate::loaders::ToOne>(
             <R::Target as crate::graphql::listing::Table>::NAME
         ))
     })
+}
+
+/// The issuer of bearer tokens.
+pub fn tokens<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Tokens> {
+    Ok(&state(ctx)?.tokens)
+}
+
+/// The signed-in user's id, if the request carries a valid token.
+pub fn viewer_id(ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+    Ok(state(ctx)?.viewer)
+}
+
+/// The signed-in user; `UNAUTHENTICATED` without a token or when its user is gone.
+pub async fn signed_in(ctx: &Context<'_>) -> ApiResult<user::Model> {
+    let id = viewer_id(ctx)?.ok_or_else(|| {
+        ApiError::Unauthenticated("sign in first: this needs a bearer token".into())
+    })?;
+    user::Entity::find_by_id(id)
+        .one(&request_db(ctx)?)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("the token's user no longer exists: sign in again".into())
+        })
+}
+
+/// The signed-in user, who must be an admin (`FORBIDDEN` otherwise).
+pub async fn admin(ctx: &Context<'_>) -> ApiResult<user::Model> {
+    let viewer = signed_in(ctx).await?;
+    if !is_admin(&viewer) {
+        return Err(ApiError::Forbidden("only an admin may do this".into()));
+    }
+    Ok(viewer)
+}
+
+/// Whether `user` has the admin role.
+pub fn is_admin(user: &user::Model) -> bool {
+    user.role == user::ADMIN
 }

@@ -30,6 +30,7 @@ pub async fn known(db: &DatabaseConnection) {
             name: Set(name.into()),
             email: Set(email.into()),
             created_at: Set(at(id.into())),
+            ..Default::default()
         }
         .insert(db)
         .await
@@ -119,6 +120,7 @@ pub async fn scaled(db: &DatabaseConnection, users: i32) {
         name: Set(format!("User {u}")),
         email: Set(format!("user{u}@example.com")),
         created_at: Set(at(u.into())),
+        ..Default::default()
     });
     user::Entity::insert_many(users_rows)
         .exec_without_returning(db)

@@ -10,13 +10,15 @@
 
 pub mod fixture;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use migration::{Migrator, MigratorTrait};
+use relgql::auth::Tokens;
 use relgql::graphql::pagination::PageLimits;
 use relgql::{AppState, app};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -98,6 +100,8 @@ pub struct TestApp {
     pub router: Router,
     /// A connection to the scratch database, for arranging data.
     pub db: DatabaseConnection,
+    /// The app's token issuer, to sign users in without a password.
+    pub tokens: Arc<Tokens>,
     backend: Backend,
     scratch: String,
 }
@@ -131,20 +135,20 @@ impl TestApp {
             rand::random::<u32>()
         );
         let url = create_database(backend, &scratch).await;
-        let db = relgql::db::connect(&url, 4)
+        let db = relgql::db::migrated(&url, 4)
             .await
-            .expect("connect to the scratch database");
-        Migrator::up(&db, None)
-            .await
-            .expect("migrate the scratch database");
+            .expect("a migrated scratch database");
+        let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
         let state = AppState {
             schema: relgql::graphql::schema(limits),
+            tokens: tokens.clone(),
             db: db.clone(),
             debug_sql_count: false,
         };
         Self {
             router: app(state),
             db,
+            tokens,
             backend,
             scratch,
         }
@@ -157,14 +161,81 @@ impl TestApp {
 
     /// Sends a GraphQL query with variables; returns the whole response body.
     pub async fn query_with(&self, query: &str, variables: Value) -> Value {
-        let body = json!({ "query": query, "variables": variables });
-        let (status, body) = self.post_json(&body).await;
+        self.query_as_with(None, query, variables).await
+    }
+
+    /// Sends a GraphQL request, signed in with `token` if given; returns the body.
+    pub async fn query_as_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (status, body) = self.request(token, query, variables).await;
         assert_eq!(
             status,
             StatusCode::OK,
             "unexpected status for {query}: {body}"
         );
         body
+    }
+
+    /// Sends a GraphQL request, signed in with `token` if given; returns status and body.
+    pub async fn request(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header(relgql::http::DEBUG_HEADER, "sql");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.send(request.body(Body::from(body)).expect("a request"))
+            .await
+    }
+
+    /// Runs a mutation as `token` (or anonymously) and returns its `data`, failing on errors.
+    pub async fn write(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.query_as_with(token, query, variables).await;
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected errors for {query}: {body}"
+        );
+        body["data"].clone()
+    }
+
+    /// Runs a request as `token` that must fail; returns the first error's code and message.
+    pub async fn write_error(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (String, String) {
+        let (_, body) = self.request(token, query, variables).await;
+        let error = &body["errors"][0];
+        assert!(
+            error.is_object(),
+            "expected an error for {query}, got {body}"
+        );
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            error["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// A valid token for the user with this database id.
+    pub fn token_for(&self, user_id: i32) -> String {
+        self.tokens.issue(user_id).expect("a token")
+    }
+
+    /// Makes the user with this database id an admin.
+    pub async fn make_admin(&self, user_id: i32) {
+        self.execute(&format!(
+            "UPDATE users SET role = 'admin' WHERE id = {user_id}"
+        ))
+        .await;
     }
 
     /// Sends a query and returns its `data`, failing on any error.

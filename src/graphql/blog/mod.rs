@@ -4,3 +4,4 @@ pub mod comment;
 pub mod post;
 pub mod profile;
 pub mod user;
+pub mod writes;

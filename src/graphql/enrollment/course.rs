@@ -5,7 +5,7 @@ use entity::{course, student, student_course};
 
 use crate::error::ApiResult;
 use crate::graphql::connection::{Connection, related};
-use crate::graphql::enrollment::Enrollment;
+use crate::graphql::enrollment::EnrollmentFields;
 use crate::graphql::enrollment::student::{Student, StudentFilter, StudentOrderField};
 use crate::graphql::filter::{Conditions, IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
@@ -110,7 +110,7 @@ pub struct StudentsInCourse;
 
 impl ToMany for StudentsInCourse {
     type Target = Student;
-    type Edge = Enrollment;
+    type Edge = EnrollmentFields;
 
     fn link() -> Link {
         Link::junction::<student::Entity, student_course::Entity>(
@@ -152,7 +152,7 @@ impl Course {
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<StudentOrderField>>>,
         #[graphql(desc = "Only the students who match.")] filter: Option<StudentFilter>,
-    ) -> ApiResult<Connection<Student, Enrollment>> {
+    ) -> ApiResult<Connection<Student, EnrollmentFields>> {
         let page = PageRequest {
             first,
             after,

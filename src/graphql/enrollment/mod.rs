@@ -1,7 +1,9 @@
 //! Course enrollment: students and courses, many-to-many through `student_course`.
 
 pub mod course;
+pub mod enrolled;
 pub mod student;
+pub mod writes;
 
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
@@ -11,12 +13,13 @@ use crate::loaders::EdgeData;
 
 /// What an edge between a student and a course carries: the enrollment.
 #[derive(SimpleObject, Clone, Debug)]
-pub struct Enrollment {
+#[graphql(name = "EnrollmentFields")]
+pub struct EnrollmentFields {
     /// When the student enrolled in the course.
     pub enrolled_at: DateTime<Utc>,
 }
 
-impl EdgeData for Enrollment {
+impl EdgeData for EnrollmentFields {
     const PREFIX: &'static str = "Enrolled";
     const COLUMNS: &'static [&'static str] = &["enrolled_at"];
 

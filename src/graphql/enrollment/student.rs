@@ -5,7 +5,7 @@ use entity::{course, student, student_course};
 
 use crate::error::ApiResult;
 use crate::graphql::connection::{Connection, related};
-use crate::graphql::enrollment::Enrollment;
+use crate::graphql::enrollment::EnrollmentFields;
 use crate::graphql::enrollment::course::{Course, CourseFilter, CourseOrderField};
 use crate::graphql::filter::{Conditions, IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
@@ -109,7 +109,7 @@ pub struct CoursesOfStudent;
 
 impl ToMany for CoursesOfStudent {
     type Target = Course;
-    type Edge = Enrollment;
+    type Edge = EnrollmentFields;
 
     fn link() -> Link {
         Link::junction::<course::Entity, student_course::Entity>(
@@ -151,7 +151,7 @@ impl Student {
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<CourseOrderField>>>,
         #[graphql(desc = "Only the courses that match.")] filter: Option<CourseFilter>,
-    ) -> ApiResult<Connection<Course, Enrollment>> {
+    ) -> ApiResult<Connection<Course, EnrollmentFields>> {
         let page = PageRequest {
             first,
             after,
