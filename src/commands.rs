@@ -68,14 +68,14 @@ async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let (url, is_default) = settings.database();
-    let (db, fresh) = db::migrate_then_connect(url, settings.db_max_connections).await?;
-    if is_default && fresh {
-        seed::demo(&db).await?;
-    }
     let tokens = Tokens::from_settings(
         settings.jwt_secret.as_deref(),
         Duration::from_secs(settings.token_ttl_secs),
     )?;
+    let (db, fresh) = db::migrate_then_connect(url, settings.db_max_connections).await?;
+    if is_default && fresh {
+        seed::demo(&db).await?;
+    }
     if is_default {
         tracing::info!(
             "demo account: sign in with the `login` mutation as {} / {}",

@@ -98,7 +98,24 @@ async fn internal_errors_carry_no_detail(backend: Backend) {
     }
 }
 
+async fn get_refuses_mutations(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let token = app.token_for(1);
+    let request =
+        Request::get("/graphql?query=mutation%7BdeletePost(input%3A%7Bid%3A%22UG9zdDox%22%7D)%7D")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+    let (status, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        app.data("{ posts { totalCount } }").await["posts"]["totalCount"],
+        4
+    );
+}
+
 on_every_backend!(
+    get_refuses_mutations,
     get_runs_a_query_from_the_url,
     health_reports_the_database_up,
     health_reports_a_closed_database_down,

@@ -1,0 +1,86 @@
+//! The command line: migrations, seeding and the admin role.
+
+use clap::Parser;
+use relgql::commands::run;
+use relgql::config::Cli;
+use sea_orm::{ConnectionTrait, Statement};
+
+fn scratch_sqlite(name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("relgql_cli_{name}_{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+async fn relgql(url: &str, args: &[&str]) -> anyhow::Result<()> {
+    let mut argv = vec!["relgql", "--database-url", url];
+    argv.extend_from_slice(args);
+    run(Cli::try_parse_from(argv)?).await
+}
+
+async fn role_of(url: &str, email: &str) -> String {
+    let db = relgql::db::connect(url, 1).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT role FROM users WHERE email = '{email}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "role").unwrap()
+}
+
+#[tokio::test]
+async fn admin_grant_and_revoke_change_the_role_by_email() {
+    let url = scratch_sqlite("admin");
+    relgql(&url, &["migrate", "up"]).await.unwrap();
+    relgql(&url, &["seed"]).await.unwrap();
+    assert_eq!(role_of(&url, "demo@example.com").await, "user");
+    relgql(&url, &["admin", "grant", "Demo@Example.com"])
+        .await
+        .unwrap();
+    assert_eq!(role_of(&url, "demo@example.com").await, "admin");
+    relgql(&url, &["admin", "revoke", "demo@example.com"])
+        .await
+        .unwrap();
+    assert_eq!(role_of(&url, "demo@example.com").await, "user");
+    let error = relgql(&url, &["admin", "grant", "nobody@example.com"])
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no user has the email"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn seeding_refuses_a_database_that_holds_data_and_migrations_go_down_and_up() {
+    let url = scratch_sqlite("seed");
+    relgql(&url, &["migrate", "up"]).await.unwrap();
+    relgql(&url, &["seed"]).await.unwrap();
+    let error = relgql(&url, &["seed"]).await.unwrap_err();
+    assert!(error.to_string().contains("already holds data"), "{error}");
+    relgql(&url, &["migrate", "down", "--steps", "3"])
+        .await
+        .unwrap();
+    relgql(&url, &["migrate", "up"]).await.unwrap();
+    relgql(&url, &["seed"]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_short_jwt_secret_is_refused_at_start() {
+    let url = scratch_sqlite("secret");
+    let error = relgql(
+        &url,
+        &[
+            "--jwt-secret",
+            "too short",
+            "--listen-addr",
+            "127.0.0.1:0",
+            "serve",
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("at least 32 bytes"), "{error}");
+}
