@@ -65,7 +65,11 @@ const EMAIL_TAKEN: &str = "an account with this email address already exists";
 #[Object]
 impl AccountMutation {
     /// Opens an account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account to open.")] input: RegisterInput,
+    ) -> ApiResult<AuthPayload> {
         let name = validate::required_text("name", &input.name, MAX_NAME)?;
         let email = validate::email(&input.email)?;
         let password = validate::password(&input.password)?;
@@ -88,7 +92,11 @@ impl AccountMutation {
     }
 
     /// Signs in with an email address and password.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's credentials.")] input: LoginInput,
+    ) -> ApiResult<AuthPayload> {
         let email = validate::email(&input.email)?;
         let found = user::Entity::find()
             .filter(user::Column::Email.eq(email))
@@ -110,7 +118,11 @@ impl AccountMutation {
     }
 
     /// Changes the signed-in user's name, email address or password.
-    async fn update_viewer(&self, ctx: &Context<'_>, input: UpdateViewerInput) -> ApiResult<User> {
+    async fn update_viewer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: UpdateViewerInput,
+    ) -> ApiResult<User> {
         let viewer = signed_in(ctx).await?;
         if input.name.is_none() && input.email.is_none() && input.password.is_none() {
             return Ok(User::from_model(viewer));

@@ -90,7 +90,7 @@ impl BlogMutation {
     async fn upsert_profile(
         &self,
         ctx: &Context<'_>,
-        input: UpsertProfileInput,
+        #[graphql(desc = "The profile's content.")] input: UpsertProfileInput,
     ) -> ApiResult<Profile> {
         let viewer = signed_in(ctx).await?;
         let bio = validate::text("bio", &input.bio, MAX_BIO)?;
@@ -117,7 +117,11 @@ impl BlogMutation {
     }
 
     /// Writes a post as the signed-in user.
-    async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> ApiResult<Post> {
+    async fn create_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post to write.")] input: CreatePostInput,
+    ) -> ApiResult<Post> {
         let viewer = signed_in(ctx).await?;
         let row = post::ActiveModel {
             user_id: Set(viewer.id),
@@ -133,7 +137,11 @@ impl BlogMutation {
     }
 
     /// Changes a post; only its author or an admin may.
-    async fn update_post(&self, ctx: &Context<'_>, input: UpdatePostInput) -> ApiResult<Post> {
+    async fn update_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post and what to change.")] input: UpdatePostInput,
+    ) -> ApiResult<Post> {
         let viewer = signed_in(ctx).await?;
         let found = find_post(ctx, &input.id).await?;
         if found.user_id != viewer.id && !is_admin(&viewer) {
@@ -159,7 +167,11 @@ impl BlogMutation {
 
     /// Deletes a post and its comments; only its author or an admin may.
     /// Returns the deleted post's id.
-    async fn delete_post(&self, ctx: &Context<'_>, input: DeletePostInput) -> ApiResult<ID> {
+    async fn delete_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post to delete.")] input: DeletePostInput,
+    ) -> ApiResult<ID> {
         let viewer = signed_in(ctx).await?;
         let found = find_post(ctx, &input.id).await?;
         if found.user_id != viewer.id && !is_admin(&viewer) {
@@ -175,7 +187,7 @@ impl BlogMutation {
     async fn create_comment(
         &self,
         ctx: &Context<'_>,
-        input: CreateCommentInput,
+        #[graphql(desc = "The post and the comment.")] input: CreateCommentInput,
     ) -> ApiResult<Comment> {
         let viewer = signed_in(ctx).await?;
         let post = find_post(ctx, &input.post_id).await?;
@@ -202,7 +214,7 @@ impl BlogMutation {
     async fn update_comment(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCommentInput,
+        #[graphql(desc = "The comment and its new text.")] input: UpdateCommentInput,
     ) -> ApiResult<Comment> {
         let viewer = signed_in(ctx).await?;
         let found = find_comment(ctx, &input.id).await?;
@@ -218,7 +230,11 @@ impl BlogMutation {
 
     /// Deletes a comment; its author, the post's author or an admin may.
     /// Returns the deleted comment's id.
-    async fn delete_comment(&self, ctx: &Context<'_>, input: DeleteCommentInput) -> ApiResult<ID> {
+    async fn delete_comment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The comment to delete.")] input: DeleteCommentInput,
+    ) -> ApiResult<ID> {
         let viewer = signed_in(ctx).await?;
         let found = find_comment(ctx, &input.id).await?;
         let allowed = found.user_id == viewer.id || is_admin(&viewer) || {

@@ -91,7 +91,7 @@ impl EnrollmentMutation {
     async fn create_student(
         &self,
         ctx: &Context<'_>,
-        input: CreateStudentInput,
+        #[graphql(desc = "The student to add.")] input: CreateStudentInput,
     ) -> ApiResult<Student> {
         admin(ctx).await?;
         let row = student::ActiveModel {
@@ -107,7 +107,7 @@ impl EnrollmentMutation {
     async fn update_student(
         &self,
         ctx: &Context<'_>,
-        input: UpdateStudentInput,
+        #[graphql(desc = "The student and the new name.")] input: UpdateStudentInput,
     ) -> ApiResult<Student> {
         admin(ctx).await?;
         let mut row: student::ActiveModel = find_student(ctx, &input.id).await?.into();
@@ -116,7 +116,11 @@ impl EnrollmentMutation {
     }
 
     /// Deletes a student and their enrollments. Returns the deleted student's id.
-    async fn delete_student(&self, ctx: &Context<'_>, input: DeleteStudentInput) -> ApiResult<ID> {
+    async fn delete_student(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The student to delete.")] input: DeleteStudentInput,
+    ) -> ApiResult<ID> {
         admin(ctx).await?;
         find_student(ctx, &input.id)
             .await?
@@ -129,7 +133,7 @@ impl EnrollmentMutation {
     async fn create_course(
         &self,
         ctx: &Context<'_>,
-        input: CreateCourseInput,
+        #[graphql(desc = "The course to add.")] input: CreateCourseInput,
     ) -> ApiResult<Course> {
         admin(ctx).await?;
         let row = course::ActiveModel {
@@ -146,7 +150,7 @@ impl EnrollmentMutation {
     async fn update_course(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCourseInput,
+        #[graphql(desc = "The course and the new name.")] input: UpdateCourseInput,
     ) -> ApiResult<Course> {
         admin(ctx).await?;
         let mut row: course::ActiveModel = find_course(ctx, &input.id).await?.into();
@@ -159,7 +163,11 @@ impl EnrollmentMutation {
     }
 
     /// Deletes a course and its enrollments. Returns the deleted course's id.
-    async fn delete_course(&self, ctx: &Context<'_>, input: DeleteCourseInput) -> ApiResult<ID> {
+    async fn delete_course(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The course to delete.")] input: DeleteCourseInput,
+    ) -> ApiResult<ID> {
         admin(ctx).await?;
         find_course(ctx, &input.id)
             .await?
@@ -170,7 +178,11 @@ impl EnrollmentMutation {
 
     /// Enrolls a student in a course. Enrolling again changes nothing and returns
     /// the existing enrollment.
-    async fn enroll(&self, ctx: &Context<'_>, input: EnrollInput) -> ApiResult<Enrollment> {
+    async fn enroll(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The student and the course.")] input: EnrollInput,
+    ) -> ApiResult<Enrollment> {
         admin(ctx).await?;
         let student = find_student(ctx, &input.student_id).await?;
         let course = find_course(ctx, &input.course_id).await?;
@@ -207,7 +219,11 @@ impl EnrollmentMutation {
 
     /// Unenrolls a student from a course. Returns the removed enrollment;
     /// `NOT_FOUND` if the student was not enrolled.
-    async fn unenroll(&self, ctx: &Context<'_>, input: UnenrollInput) -> ApiResult<Enrollment> {
+    async fn unenroll(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The student and the course.")] input: UnenrollInput,
+    ) -> ApiResult<Enrollment> {
         admin(ctx).await?;
         let student = ids::decode_as(&input.student_id, Student::NAME)?;
         let course = ids::decode_as(&input.course_id, Course::NAME)?;
