@@ -11,9 +11,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::Tokens;
 use crate::config::{AdminAction, Cli, Command, MigrateAction, Settings};
+use crate::events::Events;
 use crate::graphql::pagination::PageLimits;
-use crate::graphql::{self, AppSchema};
-use crate::http::AppState;
+use crate::graphql::{self, AppSchema, SchemaOptions};
+use crate::http::{AppState, HttpOptions};
 use crate::{db, seed};
 
 /// Runs the subcommand `cli` names (`serve` when none).
@@ -55,9 +56,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The schema with the limits of `settings`.
 pub fn schema(settings: &Settings) -> AppSchema {
-    graphql::schema(PageLimits {
-        max: settings.max_page_size,
-        default: settings.default_page_size,
+    graphql::schema(SchemaOptions {
+        limits: PageLimits {
+            max: settings.max_page_size,
+            default: settings.default_page_size,
+        },
+        introspection: settings.introspection,
     })
 }
 
@@ -83,9 +87,17 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             seed::DEMO_PASSWORD
         );
     }
+    let events = Events::for_database(&db)
+        .await
+        .context("cannot listen for events")?;
     let state = AppState {
         schema: schema(settings),
         tokens: Arc::new(tokens),
+        events,
+        http: HttpOptions {
+            cors_allowed_origins: settings.cors_allowed_origins.clone(),
+            max_body_bytes: settings.max_body_bytes,
+        },
         db,
         debug_sql_count: settings.debug_sql_count,
     };

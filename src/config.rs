@@ -53,6 +53,27 @@ pub struct Settings {
     /// How long a bearer token stays valid, in seconds.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 86_400, global = true)]
     pub token_ttl_secs: u64,
+    /// Origins (`https://app.example.com`) whose pages may call the API from a
+    /// browser, comma-separated; none by default (same origin only). Credentials are
+    /// allowed only for origins listed here, never for a wildcard.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest request body, in bytes.
+    #[arg(
+        long,
+        env = "MAX_BODY_BYTES",
+        default_value_t = 1_048_576,
+        global = true
+    )]
+    pub max_body_bytes: usize,
+    /// Whether clients may introspect the schema (GraphiQL needs it).
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub introspection: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

@@ -6,14 +6,16 @@ pub mod connection;
 pub mod enrollment;
 pub mod filter;
 pub mod ids;
+pub mod introspection;
 pub mod listing;
 pub mod node;
 pub mod pagination;
 pub mod query;
 pub mod request;
+pub mod subscription;
 pub mod validate;
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::graphql::account::AccountMutation;
 use crate::graphql::blog::writes::BlogMutation;
@@ -22,6 +24,7 @@ use crate::graphql::enrollment::writes::EnrollmentMutation;
 use crate::graphql::node::NodeQuery;
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::query::ReadQuery;
+use crate::graphql::subscription::SubscriptionRoot;
 
 /// The root query type.
 #[derive(MergedObject, Default)]
@@ -32,13 +35,41 @@ pub struct Query(NodeQuery, ReadQuery);
 pub struct Mutation(AccountMutation, BlogMutation, EnrollmentMutation);
 
 /// The schema relgql serves.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, SubscriptionRoot>;
+
+/// What the schema is built with.
+#[derive(Copy, Clone, Debug)]
+pub struct SchemaOptions {
+    /// Page size limits.
+    pub limits: PageLimits,
+    /// Whether clients may introspect the schema.
+    pub introspection: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        Self {
+            limits: PageLimits {
+                max: 100,
+                default: 20,
+            },
+            introspection: true,
+        }
+    }
+}
 
 /// Builds the schema; per-request state is attached to each request, not here.
-pub fn schema(limits: PageLimits) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(limits)
-        .finish()
+pub fn schema(options: SchemaOptions) -> AppSchema {
+    let builder =
+        Schema::build(Query::default(), Mutation::default(), SubscriptionRoot).data(options.limits);
+    if options.introspection {
+        builder.finish()
+    } else {
+        builder
+            .disable_introspection()
+            .extension(introspection::NoIntrospection)
+            .finish()
+    }
 }
 
 /// The schema's SDL, as checked in at `schema.graphql`.

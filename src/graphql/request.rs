@@ -10,6 +10,7 @@ use crate::auth::Tokens;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
+use crate::events::Events;
 use crate::loaders::{self, BatchScheduler, Loaders};
 
 /// The per-request state the HTTP layer attaches to every GraphQL request.
@@ -20,6 +21,8 @@ pub struct RequestState {
     pub viewer: Option<i32>,
     /// Issues tokens (for `register` and `login`).
     pub tokens: Arc<Tokens>,
+    /// Where writes announce themselves to subscribers.
+    pub events: Events,
     /// The request's statement-counting database handle.
     pub db: CountingDb,
     /// The request's batch loaders, sending through `db`.
@@ -30,15 +33,40 @@ pub struct RequestState {
 
 impl RequestState {
     /// Fresh state for one request over the pool `db`, signed in as `viewer`.
-    pub fn new(db: sea_orm::DatabaseConnection, tokens: Arc<Tokens>, viewer: Option<i32>) -> Self {
+    pub fn new(
+        db: sea_orm::DatabaseConnection,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+    ) -> Self {
         let db = CountingDb::new(db);
         let scheduler = BatchScheduler::default();
         Self {
             viewer,
             tokens,
+            events,
             loaders: loaders::for_request(db.clone(), &scheduler),
             db,
             scheduler,
+        }
+    }
+
+    /// State for one WebSocket connection: no single future drives a connection's
+    /// resolvers, so its loaders batch on their own timer instead of a scheduler.
+    pub fn for_connection(
+        db: sea_orm::DatabaseConnection,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+    ) -> Self {
+        let db = CountingDb::new(db);
+        Self {
+            viewer,
+            tokens,
+            events,
+            loaders: loaders::spawning(db.clone()),
+            db,
+            scheduler: BatchScheduler::default(),
         }
     }
 }
@@ -116,4 +144,9 @@ pub async fn admin(ctx: &Context<'_>) -> ApiResult<user::Model> {
 /// Whether `user` has the admin role.
 pub fn is_admin(user: &user::Model) -> bool {
     user.role == user::ADMIN
+}
+
+/// Where writes announce themselves to subscribers.
+pub fn events<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Events> {
+    Ok(&state(ctx)?.events)
 }

@@ -40,3 +40,9 @@ pub type Loaders = DataLoader<SqlLoader>;
 pub fn for_request(db: CountingDb, scheduler: &BatchScheduler) -> Loaders {
     DataLoader::new(SqlLoader { db }, scheduler.spawner()).delay(std::time::Duration::ZERO)
 }
+
+/// A loader whose batches start after a short delay on their own task, for
+/// resolvers that no [`BatchScheduler`] drives (subscription events).
+pub fn spawning(db: CountingDb) -> Loaders {
+    DataLoader::new(SqlLoader { db }, tokio::spawn)
+}

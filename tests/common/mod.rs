@@ -19,7 +19,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use relgql::auth::Tokens;
+use relgql::events::Events;
+use relgql::graphql::SchemaOptions;
 use relgql::graphql::pagination::PageLimits;
+use relgql::http::HttpOptions;
 use relgql::{AppState, app};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
@@ -104,6 +107,7 @@ pub struct TestApp {
     pub tokens: Arc<Tokens>,
     backend: Backend,
     scratch: String,
+    url: String,
 }
 
 impl TestApp {
@@ -128,6 +132,15 @@ impl TestApp {
 
     /// A fresh app with custom page limits.
     pub async fn with_limits(backend: Backend, limits: PageLimits) -> Self {
+        let options = SchemaOptions {
+            limits,
+            ..SchemaOptions::default()
+        };
+        Self::with_options(backend, options, HttpOptions::default()).await
+    }
+
+    /// A fresh app with custom schema and HTTP settings.
+    pub async fn with_options(backend: Backend, options: SchemaOptions, http: HttpOptions) -> Self {
         let scratch = format!(
             "relgql_test_{}_{}_{}",
             std::process::id(),
@@ -139,11 +152,14 @@ impl TestApp {
             .await
             .expect("a migrated scratch database");
         let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
+        let events = Events::for_database(&db).await.expect("events");
         let state = AppState {
-            schema: relgql::graphql::schema(limits),
+            schema: relgql::graphql::schema(options),
             tokens: tokens.clone(),
+            events,
             db: db.clone(),
             debug_sql_count: false,
+            http,
         };
         Self {
             router: app(state),
@@ -151,7 +167,35 @@ impl TestApp {
             tokens,
             backend,
             scratch,
+            url,
         }
+    }
+
+    /// Another instance of the app over the same database, with its own pool and
+    /// its own event listener, as a second server process would have.
+    pub async fn second_instance(&self) -> Router {
+        let db = relgql::db::connect(&self.url, 2)
+            .await
+            .expect("connect again");
+        let state = AppState {
+            schema: relgql::graphql::schema(SchemaOptions::default()),
+            tokens: self.tokens.clone(),
+            events: Events::for_database(&db).await.expect("events"),
+            db,
+            debug_sql_count: false,
+            http: HttpOptions::default(),
+        };
+        app(state)
+    }
+
+    /// Serves `router` on a free loopback port until the test ends; returns its address.
+    pub async fn serve(router: Router) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let address = listener.local_addr().expect("an address");
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        address
     }
 
     /// Sends a GraphQL query; returns the whole response body.
@@ -323,7 +367,7 @@ impl Drop for TestApp {
                 .build()
                 .expect("a runtime");
             runtime.block_on(async move {
-                let _ = db.close().await;
+                let _ = tokio::time::timeout(Duration::from_secs(5), db.close()).await;
                 drop_database(backend, &scratch).await;
             });
         })

@@ -7,12 +7,13 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Set};
 
 use crate::error::{ApiError, ApiResult};
+use crate::events::Event;
 use crate::graphql::blog::comment::Comment;
 use crate::graphql::blog::post::Post;
 use crate::graphql::blog::profile::Profile;
 use crate::graphql::ids;
 use crate::graphql::listing::Table;
-use crate::graphql::request::{is_admin, request_db, signed_in};
+use crate::graphql::request::{events, is_admin, request_db, signed_in};
 use crate::graphql::validate::{self, MAX_BIO, MAX_BODY, MAX_TITLE};
 
 /// The signed-in user's profile.
@@ -133,6 +134,11 @@ impl BlogMutation {
         }
         .insert(&request_db(ctx)?)
         .await?;
+        if row.published {
+            events(ctx)?
+                .publish(Event::PostPublished { post: row.id })
+                .await;
+        }
         Ok(Post::from_model(row))
     }
 
@@ -162,7 +168,13 @@ impl BlogMutation {
         if input.title.is_none() && input.body.is_none() && input.published.is_none() {
             return Ok(Post::from_model(found));
         }
-        Ok(Post::from_model(row.update(&request_db(ctx)?).await?))
+        let row = row.update(&request_db(ctx)?).await?;
+        if row.published && !found.published {
+            events(ctx)?
+                .publish(Event::PostPublished { post: row.id })
+                .await;
+        }
+        Ok(Post::from_model(row))
     }
 
     /// Deletes a post and its comments; only its author or an admin may.
@@ -207,6 +219,11 @@ impl BlogMutation {
             }
             _ => ApiError::internal(e),
         })?;
+        let event = Event::CommentAdded {
+            comment: row.id,
+            post: row.post_id,
+        };
+        events(ctx)?.publish(event).await;
         Ok(Comment::from_model(row))
     }
 

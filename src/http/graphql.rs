@@ -1,0 +1,436 @@
+//! GraphQL over HTTP (the graphql.org working draft) on `/graphql`.
+//!
+//! - `POST` with `Content-Type: application/json` runs any operation; other content
+//!   types are refused with 415 (a form or `text/plain` post is how cross-site
+//!   request forgery gets in).
+//! - `GET` runs queries only; a mutation is refused with 405.
+//! - The response is `application/graphql-response+json` or `application/json`, as
+//!   the `Accept` header prefers (406 when it accepts neither). With the former, a
+//!   request that fails before execution (unparsable, invalid) is a 400; with the
+//!   latter it is a 200, as the specification asks for legacy clients.
+
+use std::time::Instant;
+
+use async_graphql::{ErrorExtensionValues, Variables};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use tracing::Instrument;
+
+use super::AppState;
+use crate::auth::Tokens;
+use crate::error::ApiError;
+use crate::graphql::request::RequestState;
+
+/// The header that asks for the SQL statement count in `extensions.sqlStatements`.
+pub const DEBUG_HEADER: &str = "x-relgql-debug";
+
+/// The media type of the GraphQL-over-HTTP specification.
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// Which media type a response is written in.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Media {
+    /// `application/graphql-response+json`: status codes tell request errors.
+    GraphqlResponse,
+    /// `application/json`: always 200 for a well-formed request.
+    Json,
+}
+
+impl Media {
+    /// The media type the `Accept` header prefers, or `None` if it accepts neither.
+    pub fn negotiate(headers: &HeaderMap) -> Option<Self> {
+        let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Some(Self::Json);
+        };
+        let mut best: Option<(f32, Self)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .next()
+                .unwrap_or(1.0);
+            let candidate = match media.as_str() {
+                GRAPHQL_RESPONSE_JSON | "application/*" | "*/*" => Self::GraphqlResponse,
+                "application/json" => Self::Json,
+                _ => continue,
+            };
+            if quality <= 0.0 {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((q, chosen)) => {
+                    quality > q
+                        || (quality == q
+                            && chosen == Self::Json
+                            && candidate == Self::GraphqlResponse)
+                }
+            };
+            if better {
+                best = Some((quality, candidate));
+            }
+        }
+        best.map(|(_, media)| media)
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// A request refused before execution: its status and GraphQL error.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "BAD_USER_INPUT",
+            message: message.into(),
+        }
+    }
+
+    fn into_response(self, media: Media) -> Response {
+        let body =
+            json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, media.content_type());
+        match self.status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                headers.insert(ALLOW, HeaderValue::from_static("POST"));
+            }
+            StatusCode::UNAUTHORIZED => {
+                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// `POST /graphql`.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = Media::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let request = match json_content_type(&headers).and_then(|()| from_json_body(&body)) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    execute(state, &headers, request, media).await
+}
+
+/// `GET /graphql` without a WebSocket upgrade: queries only.
+pub async fn get(state: AppState, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let Some(media) = Media::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let request = match from_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    if !is_query(&request) {
+        let refusal = Refusal {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "BAD_USER_INPUT",
+            message: "GET runs queries only: send mutations and subscriptions with POST or over WebSocket".into(),
+        };
+        return refusal.into_response(media);
+    }
+    execute(state, &headers, request, media).await
+}
+
+fn not_acceptable() -> Response {
+    let refusal = Refusal {
+        status: StatusCode::NOT_ACCEPTABLE,
+        code: "BAD_USER_INPUT",
+        message: format!("accept {GRAPHQL_RESPONSE_JSON} or application/json"),
+    };
+    refusal.into_response(Media::Json)
+}
+
+async fn execute(
+    state: AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+    media: Media,
+) -> Response {
+    let viewer = match signed_in_as(&state.tokens, headers) {
+        Ok(viewer) => viewer,
+        Err(error) => {
+            let refusal = Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                code: error.code(),
+                message: error.message().to_owned(),
+            };
+            return refusal.into_response(media);
+        }
+    };
+    let request_state = RequestState::new(
+        state.db.clone(),
+        state.tokens.clone(),
+        state.events.clone(),
+        viewer,
+    );
+    let db = request_state.db.clone();
+    let scheduler = request_state.scheduler.clone();
+    let span = tracing::info_span!(
+        "graphql",
+        operation = request.operation_name.as_deref().unwrap_or("-")
+    );
+    let started = Instant::now();
+    let execution = state.schema.execute(request.data(request_state));
+    let mut response = scheduler.run(execution).instrument(span.clone()).await;
+    let statements = db.statements();
+    label_user_errors(&mut response);
+    let asked = headers
+        .get(DEBUG_HEADER)
+        .is_some_and(|value| value.as_bytes() == b"sql");
+    if state.debug_sql_count || asked {
+        response.extensions.insert(
+            "sqlStatements".to_owned(),
+            async_graphql::Value::from(statements),
+        );
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            statements,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            errors = response.errors.len(),
+            "graphql request"
+        );
+    });
+    let request_error = failed_before_execution(&response);
+    let status = if media == Media::GraphqlResponse && request_error {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = match encode(&response, request_error) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise a response");
+            let refusal = Refusal {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "INTERNAL_SERVER_ERROR",
+                message: "internal server error".into(),
+            };
+            return refusal.into_response(media);
+        }
+    };
+    let mut http = (status, body).into_response();
+    http.headers_mut()
+        .insert(CONTENT_TYPE, media.content_type());
+    http
+}
+
+/// The response's JSON; a request that failed before execution has no `data` entry.
+fn encode(response: &async_graphql::Response, request_error: bool) -> serde_json::Result<Vec<u8>> {
+    let mut value = serde_json::to_value(response)?;
+    if request_error && let Some(object) = value.as_object_mut() {
+        object.remove("data");
+    }
+    serde_json::to_vec(&value)
+}
+
+/// A response without data whose errors have no path failed to parse or validate.
+fn failed_before_execution(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Errors raised by async-graphql itself (parse, validation, argument types) carry
+/// no code; they are all the client's mistakes, so they get `BAD_USER_INPUT`.
+fn label_user_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+}
+
+/// The user a request's bearer token names: none without an `Authorization` header,
+/// `UNAUTHENTICATED` for a malformed, forged or expired token.
+pub fn signed_in_as(tokens: &Tokens, headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+    match headers.get(AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => bearer_user(tokens, value.to_str().unwrap_or_default()).map(Some),
+    }
+}
+
+/// The user of an `Authorization` value `Bearer <token>`.
+pub fn bearer_user(tokens: &Tokens, authorization: &str) -> Result<i32, ApiError> {
+    let token = authorization
+        .strip_prefix("Bearer ")
+        .or_else(|| authorization.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
+        })?;
+    tokens.verify(token)
+}
+
+fn json_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
+    let unsupported = || Refusal {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: "BAD_USER_INPUT",
+        message: "send the request as `Content-Type: application/json`".into(),
+    };
+    let value = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unsupported)?;
+    let mime: mime::Mime = value.parse().map_err(|_| unsupported())?;
+    let charset_ok = mime
+        .get_param(mime::CHARSET)
+        .is_none_or(|c| c == mime::UTF_8);
+    if mime.essence_str() == "application/json" && charset_ok {
+        Ok(())
+    } else {
+        Err(unsupported())
+    }
+}
+
+fn from_json_body(body: &[u8]) -> Result<async_graphql::Request, Refusal> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Refusal::bad_request(format!("the body is not valid JSON: {e}")))?;
+    match value {
+        Value::Object(params) => from_params(params, false),
+        Value::Array(_) => Err(Refusal::bad_request(
+            "batched requests are not supported: send one operation per request",
+        )),
+        _ => Err(Refusal::bad_request(
+            "the body must be a JSON object with a `query`",
+        )),
+    }
+}
+
+fn from_query_string(query: &str) -> Result<async_graphql::Request, Refusal> {
+    let mut params = Map::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if params
+            .insert(key.clone().into_owned(), Value::String(value.into_owned()))
+            .is_some()
+        {
+            return Err(Refusal::bad_request(format!(
+                "the parameter `{key}` is given twice"
+            )));
+        }
+    }
+    from_params(params, true)
+}
+
+/// Reads the GraphQL parameters; in a URL, `variables` and `extensions` are JSON text.
+fn from_params(
+    mut params: Map<String, Value>,
+    encoded: bool,
+) -> Result<async_graphql::Request, Refusal> {
+    let query = match params.remove("query") {
+        Some(Value::String(query)) => query,
+        None | Some(Value::Null) => return Err(Refusal::bad_request("the request has no `query`")),
+        Some(_) => return Err(Refusal::bad_request("`query` must be a string")),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match params.remove("operationName") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) if encoded && name.is_empty() => {}
+        Some(Value::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err(Refusal::bad_request("`operationName` must be a string")),
+    }
+    if let Some(variables) = object_param(&mut params, "variables", encoded)? {
+        request = request.variables(Variables::from_json(Value::Object(variables)));
+    }
+    if let Some(extensions) = object_param(&mut params, "extensions", encoded)? {
+        let extensions = serde_json::from_value(Value::Object(extensions))
+            .map_err(|_| Refusal::bad_request("`extensions` must be an object"))?;
+        request.extensions = extensions;
+    }
+    Ok(request)
+}
+
+fn object_param(
+    params: &mut Map<String, Value>,
+    name: &str,
+    encoded: bool,
+) -> Result<Option<Map<String, Value>>, Refusal> {
+    let value = match params.remove(name) {
+        Some(Value::String(text)) if encoded => {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            serde_json::from_str(&text)
+                .map_err(|_| Refusal::bad_request(format!("`{name}` must be a JSON object")))?
+        }
+        Some(value) => value,
+        None => return Ok(None),
+    };
+    match value {
+        Value::Object(map) => Ok(Some(map)),
+        Value::Null => Ok(None),
+        _ => Err(Refusal::bad_request(format!("`{name}` must be an object"))),
+    }
+}
+
+/// Whether the operation a request runs is a query (not a mutation or subscription).
+/// A document that does not parse counts as a query: execution reports its errors.
+fn is_query(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return true;
+    };
+    let operation = match (&document.operations, &request.operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_none_or(|op| op.node.ty == OperationType::Query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<Media> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_str(value).unwrap());
+        Media::negotiate(&headers)
+    }
+
+    #[test]
+    fn accept_prefers_the_graphql_response_type() {
+        assert_eq!(Media::negotiate(&HeaderMap::new()), Some(Media::Json));
+        assert_eq!(accept("application/json"), Some(Media::Json));
+        assert_eq!(accept(GRAPHQL_RESPONSE_JSON), Some(Media::GraphqlResponse));
+        assert_eq!(
+            accept("application/json, application/graphql-response+json"),
+            Some(Media::GraphqlResponse)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json;q=0.5, application/json"),
+            Some(Media::Json)
+        );
+        assert_eq!(accept("*/*"), Some(Media::GraphqlResponse));
+        assert_eq!(accept("text/html"), None);
+    }
+}

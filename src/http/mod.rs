@@ -1,0 +1,95 @@
+//! The HTTP layer: routes, GraphQL over HTTP and WebSocket, health, GraphiQL.
+
+mod graphiql;
+mod graphql;
+mod health;
+mod subscriptions;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::auth::Tokens;
+use crate::events::Events;
+use crate::graphql::AppSchema;
+
+pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media};
+
+/// What every handler shares: built once, cloned per request.
+#[derive(Clone)]
+pub struct AppState {
+    /// The GraphQL schema.
+    pub schema: AppSchema,
+    /// Issues and checks bearer tokens.
+    pub tokens: Arc<Tokens>,
+    /// Where writes announce themselves to subscribers.
+    pub events: Events,
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Report the statement count on every response, not only when asked.
+    pub debug_sql_count: bool,
+    /// Settings of the HTTP layer.
+    pub http: HttpOptions,
+}
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Origins whose pages may call the API from a browser.
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            cors_allowed_origins: Vec::new(),
+            max_body_bytes: 1_048_576,
+        }
+    }
+}
+
+/// The service's routes.
+pub fn app(state: AppState) -> Router {
+    let cors = cors(&state.http.cors_allowed_origins);
+    let body_limit = DefaultBodyLimit::max(state.http.max_body_bytes);
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql::post))
+        .route("/health", get(health::health))
+        .merge(graphiql::routes())
+        .layer(body_limit)
+        .layer(cors)
+        .with_state(state)
+}
+
+/// `GET /graphql`: a WebSocket upgrade for subscriptions, or a query in the URL.
+async fn graphql_get(
+    State(state): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    headers: HeaderMap,
+    query: RawQuery,
+) -> Response {
+    match upgrade {
+        Ok(upgrade) => subscriptions::upgrade(state, upgrade, &headers),
+        Err(_) => graphql::get(state, headers, query).await,
+    }
+}
+
+/// Browsers may call the API from the listed origins only; with credentials, since
+/// the origins are named one by one.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .allow_credentials(true)
+}

@@ -1,0 +1,126 @@
+//! Subscriptions over WebSocket on `/graphql` (`graphql-transport-ws`, and the older
+//! `subscriptions-transport-ws`). The bearer token comes in the `connection_init`
+//! payload, as `{"Authorization": "Bearer <token>"}` (or `authorization`, or
+//! `token`); a bad one closes the connection with 4403 Forbidden.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt, future};
+use serde_json::Value;
+
+use super::AppState;
+use super::graphql::bearer_user;
+use crate::graphql::request::RequestState;
+
+/// The close code for a connection refused at `connection_init` (graphql-transport-ws).
+const FORBIDDEN: u16 = 4403;
+
+/// Accepts a WebSocket for subscriptions, if it speaks a GraphQL protocol.
+pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade, headers: &HeaderMap) -> Response {
+    let Some(protocol) = protocol(headers) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "ask for the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
+        )
+            .into_response();
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve(state, socket, protocol))
+}
+
+fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+}
+
+async fn serve(
+    state: AppState,
+    socket: axum::extract::ws::WebSocket,
+    protocol: WebSocketProtocols,
+) {
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|message| future::ready(message.is_ok()))
+        .filter_map(|message| {
+            future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
+        });
+    let refused = Arc::new(AtomicBool::new(false));
+    let schema = state.schema.clone();
+    let on_init = {
+        let refused = refused.clone();
+        move |payload| connection_data(state, payload, refused)
+    };
+    let output = WebSocket::new(schema, input, protocol)
+        .on_connection_init(on_init)
+        .map(|message| match message {
+            WsMessage::Text(text) => Message::Text(text.into()),
+            WsMessage::Close(code, reason) => {
+                let code = if refused.load(Ordering::Acquire) {
+                    FORBIDDEN
+                } else {
+                    code
+                };
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
+            }
+        });
+    futures_util::pin_mut!(output);
+    while let Some(message) = output.next().await {
+        if sink.send(message).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// The connection's state, signed in as the token in the init payload (if any).
+async fn connection_data(
+    state: AppState,
+    payload: Value,
+    refused: Arc<AtomicBool>,
+) -> async_graphql::Result<Data> {
+    let authorization = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(key).and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| {
+            payload
+                .get("token")
+                .and_then(Value::as_str)
+                .map(|t| format!("Bearer {t}"))
+        });
+    let viewer = match authorization {
+        Some(value) => match bearer_user(&state.tokens, &value) {
+            Ok(user) => Some(user),
+            Err(error) => {
+                refused.store(true, Ordering::Release);
+                return Err(error.into());
+            }
+        },
+        None => None,
+    };
+    let mut data = Data::default();
+    data.insert(RequestState::for_connection(
+        state.db,
+        state.tokens,
+        state.events,
+        viewer,
+    ));
+    Ok(data)
+}

@@ -1,0 +1,337 @@
+//! GraphQL over HTTP: content types, status codes, GET, limits, CORS, GraphiQL.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{Backend, TestApp};
+use relgql::graphql::SchemaOptions;
+use relgql::http::HttpOptions;
+use serde_json::{Value, json};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+async fn post(
+    app: &TestApp,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    body: &str,
+) -> (StatusCode, String, Value) {
+    let mut request = Request::post("/graphql");
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        request.body(Body::from(body.to_owned())).unwrap(),
+    )
+    .await
+    .unwrap();
+    let status = response.status();
+    let media = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        media,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn only_json_posts_are_run(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let body = json!({"query": "{ users { totalCount } }"}).to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/json; charset=latin1"),
+    ] {
+        let (status, _, response) = post(&app, content_type, None, &body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"],
+            "BAD_USER_INPUT"
+        );
+    }
+    let (status, _, response) =
+        post(&app, Some("application/json; charset=utf-8"), None, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response["data"]["users"]["totalCount"], 4);
+}
+
+async fn malformed_requests_are_400_with_a_graphql_error(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    for body in [
+        "{not json",
+        "[]",
+        r#"[{"query": "{ users { totalCount } }"}]"#,
+        "42",
+        "{}",
+        r#"{"query": 42}"#,
+        r#"{"query": null}"#,
+        r#"{"query": "{ users { totalCount } }", "variables": "x"}"#,
+        r#"{"query": "{ users { totalCount } }", "operationName": 7}"#,
+        r#"{"query": "{ users { totalCount } }", "extensions": []}"#,
+    ] {
+        for accept in [None, Some(GRAPHQL_RESPONSE)] {
+            let (status, media, response) =
+                post(&app, Some("application/json"), accept, body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body} / {accept:?}");
+            assert!(
+                response["errors"][0]["message"].is_string(),
+                "{body}: {response}"
+            );
+            let expected = if accept.is_some() {
+                GRAPHQL_RESPONSE
+            } else {
+                "application/json"
+            };
+            assert!(media.starts_with(expected), "{media}");
+        }
+    }
+}
+
+async fn status_codes_follow_the_negotiated_media_type(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let invalid = json!({"query": "{ nope }"}).to_string();
+    let (status, media, body) = post(
+        &app,
+        Some("application/json"),
+        Some(GRAPHQL_RESPONSE),
+        &invalid,
+    )
+    .await;
+    assert_eq!(
+        (status, media.starts_with(GRAPHQL_RESPONSE)),
+        (StatusCode::BAD_REQUEST, true)
+    );
+    assert!(body.get("data").is_none(), "{body}");
+    let (status, media, _) = post(
+        &app,
+        Some("application/json"),
+        Some("application/json"),
+        &invalid,
+    )
+    .await;
+    assert_eq!(
+        (status, media.starts_with("application/json")),
+        (StatusCode::OK, true)
+    );
+    let field_error = json!({"query": "{ posts(first: -1) { totalCount } }"}).to_string();
+    let (status, _, body) = post(
+        &app,
+        Some("application/json"),
+        Some(GRAPHQL_RESPONSE),
+        &field_error,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an execution error is not a request error: {body}"
+    );
+    let (status, _, _) = post(&app, Some("application/json"), Some("text/html"), &invalid).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    let valid = json!({"query": "{ users { totalCount } }"}).to_string();
+    let (status, media, _) = post(&app, Some("application/json"), Some("*/*"), &valid).await;
+    assert_eq!(
+        (status, media.starts_with(GRAPHQL_RESPONSE)),
+        (StatusCode::OK, true)
+    );
+}
+
+async fn get_takes_variables_and_operation_names_from_the_url(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let query =
+        "query A($n: Int) { users(first: $n) { nodes { name } } } query B { posts { totalCount } }";
+    let url = format!(
+        "/graphql?query={}&operationName=A&variables={}",
+        urlencode(query),
+        urlencode(r#"{"n": 1}"#)
+    );
+    let (status, body) = app
+        .send(Request::get(url).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"],
+        json!({"users": {"nodes": [{"name": "Alice"}]}})
+    );
+    let bad = format!("/graphql?query={}&variables=%7Bnope", urlencode(query));
+    let (status, _) = app
+        .send(Request::get(bad).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app
+        .send(Request::get("/graphql").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no query");
+    let mutation = format!(
+        "/graphql?query={}",
+        urlencode("mutation { deletePost(input: {id: \"UG9zdDox\"}) }")
+    );
+    let response = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        Request::get(mutation).body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST");
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+async fn oversized_bodies_are_refused(backend: Backend) {
+    let http = HttpOptions {
+        max_body_bytes: 4096,
+        ..HttpOptions::default()
+    };
+    let app = TestApp::with_options(backend, SchemaOptions::default(), http).await;
+    let body = json!({"query": format!("{{ users {{ totalCount }} }} # {}", "x".repeat(8192))})
+        .to_string();
+    let (status, _, _) = post(&app, Some("application/json"), None, &body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn cors_answers_only_listed_origins(backend: Backend) {
+    let http = HttpOptions {
+        cors_allowed_origins: vec!["https://app.example.com".into()],
+        ..HttpOptions::default()
+    };
+    let app = TestApp::with_options(backend, SchemaOptions::default(), http).await;
+    let preflight = |origin: &str| {
+        Request::options("/graphql")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed =
+        tower::ServiceExt::oneshot(app.router.clone(), preflight("https://app.example.com"))
+            .await
+            .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let other =
+        tower::ServiceExt::oneshot(app.router.clone(), preflight("https://evil.example.com"))
+            .await
+            .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+async fn introspection_can_be_switched_off(backend: Backend) {
+    let options = SchemaOptions {
+        introspection: false,
+        ..SchemaOptions::default()
+    };
+    let app = TestApp::with_options(backend, options, HttpOptions::default()).await;
+    let body = app.query("{ __schema { queryType { name } } }").await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["message"],
+        "introspection is disabled on this server"
+    );
+    let hidden = app
+        .query("{ ...F } fragment F on Query { __type(name: \"User\") { name } }")
+        .await;
+    assert_eq!(
+        hidden["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{hidden}"
+    );
+    assert_eq!(
+        app.data("{ users { totalCount } }").await["users"]["totalCount"],
+        0
+    );
+}
+
+async fn graphiql_is_served_by_relgql_alone(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let response = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        Request::get("/graphiql").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"),
+        "{policy}"
+    );
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let page = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the page names no other host"
+    );
+    let (status, script) = app
+        .send(
+            Request::get("/graphiql/graphiql.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let script = script.as_str().unwrap_or_default();
+    assert!(
+        !script.contains("GraphiQL was not built"),
+        "the real GraphiQL bundle is embedded"
+    );
+    assert!(script.len() > 100_000);
+    let (status, _) = app
+        .send(
+            Request::get("/graphiql/graphiql.css")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+on_every_backend!(
+    only_json_posts_are_run,
+    malformed_requests_are_400_with_a_graphql_error,
+    status_codes_follow_the_negotiated_media_type,
+    get_takes_variables_and_operation_names_from_the_url,
+    oversized_bodies_are_refused,
+    cors_answers_only_listed_origins,
+    introspection_can_be_switched_off,
+    graphiql_is_served_by_relgql_alone,
+);

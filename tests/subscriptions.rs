@@ -1,0 +1,188 @@
+//! Subscriptions over WebSocket (graphql-transport-ws): delivery, filters, auth,
+//! and, on PostgreSQL, delivery across two instances of the service.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, TestApp, gid};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+const CREATE_COMMENT: &str =
+    "mutation($input: CreateCommentInput!) { createComment(input: $input) { id } }";
+
+/// A subscriber connected to `address`, initialised with `payload`.
+async fn connect(address: std::net::SocketAddr, payload: Value) -> Socket {
+    let mut request = format!("ws://{address}/graphql")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("a WebSocket");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": payload}),
+    )
+    .await;
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .unwrap();
+}
+
+/// The next text message, as JSON; `None` on close or after `wait`.
+async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(wait, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+async fn subscribe(socket: &mut Socket, query: &str) {
+    let ack = next(socket, Duration::from_secs(5))
+        .await
+        .expect("connection_ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    send(
+        socket,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    // Let the subscription register before anything is published.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+async fn comment(app: &TestApp, user: i32, post: i32, body: &str) {
+    let token = app.token_for(user);
+    let input = json!({"input": {"postId": gid("Post", post), "body": body}});
+    app.write(Some(&token), CREATE_COMMENT, input).await;
+}
+
+async fn comments_on_a_post_reach_its_subscribers(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let mut socket = connect(address, json!({})).await;
+    let query = format!(
+        r#"subscription {{ commentAdded(postId: "{}") {{ body author {{ name }} post {{ title }} }} }}"#,
+        gid("Post", 4)
+    );
+    subscribe(&mut socket, &query).await;
+    comment(&app, 3, 1, "on another post").await;
+    comment(&app, 3, 4, "on Bob's post").await;
+    let message = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("a comment");
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(
+        message["payload"]["data"]["commentAdded"],
+        json!({"body": "on Bob's post", "author": {"name": "Carol"}, "post": {"title": "Bob's post"}})
+    );
+}
+
+async fn published_posts_reach_subscribers_once(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let token = app.token_for(1);
+    let mut socket = connect(address, json!({"Authorization": format!("Bearer {token}")})).await;
+    subscribe(
+        &mut socket,
+        "subscription { postPublished { title author { name } } }",
+    )
+    .await;
+    let draft = json!({"input": {"title": "Draft", "body": "b"}});
+    app.write(
+        Some(&token),
+        "mutation($input: CreatePostInput!) { createPost(input: $input) { id } }",
+        draft,
+    )
+    .await;
+    let publish = json!({"input": {"id": gid("Post", 2), "published": true}});
+    let update = "mutation($input: UpdatePostInput!) { updatePost(input: $input) { id } }";
+    app.write(Some(&token), update, publish.clone()).await;
+    app.write(Some(&token), update, publish).await;
+    let message = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("a post");
+    assert_eq!(
+        message["payload"]["data"]["postPublished"],
+        json!({"title": "Draft notes", "author": {"name": "Alice"}})
+    );
+    assert!(
+        next(&mut socket, Duration::from_millis(700))
+            .await
+            .is_none(),
+        "publishing twice announces once; drafts not at all"
+    );
+}
+
+async fn a_bad_token_in_connection_init_closes_the_connection(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let mut socket = connect(address, json!({"Authorization": "Bearer forged"})).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("an answer");
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 4403),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+async fn a_subscription_over_post_is_refused_cleanly(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let (code, _) = app.error("subscription { postPublished { id } }").await;
+    assert_eq!(code, "BAD_USER_INPUT");
+}
+
+on_every_backend!(
+    comments_on_a_post_reach_its_subscribers,
+    published_posts_reach_subscribers_once,
+    a_bad_token_in_connection_init_closes_the_connection,
+    a_subscription_over_post_is_refused_cleanly,
+);
+
+/// Two instances over one PostgreSQL database: a comment written through one
+/// reaches a subscriber connected to the other, through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_comments_travel_between_instances() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let writer = TestApp::with_fixture(Backend::Postgres).await;
+    let reader = TestApp::serve(writer.second_instance().await).await;
+    let mut socket = connect(reader, json!({})).await;
+    subscribe(
+        &mut socket,
+        "subscription { commentAdded { body author { name } } }",
+    )
+    .await;
+    comment(&writer, 2, 1, "written through the other instance").await;
+    let message = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("the comment, across instances");
+    assert_eq!(
+        message["payload"]["data"]["commentAdded"],
+        json!({"body": "written through the other instance", "author": {"name": "Bob"}})
+    );
+}
