@@ -1,5 +1,9 @@
 # relgql: build with the Rust toolchain, run on a small Debian image.
 FROM rust:1.95-slim-bookworm AS build
+# build.rs bundles GraphiQL from the npm packages in graphiql/package-lock.json.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin relgql

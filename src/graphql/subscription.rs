@@ -20,7 +20,7 @@ use crate::graphql::request::{events, request_db};
 pub struct SubscriptionRoot;
 
 /// Live updates, delivered as they happen.
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Each comment as it is written: on one post, or on any post.
     async fn comment_added(

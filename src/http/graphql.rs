@@ -42,6 +42,8 @@ pub enum Media {
 
 impl Media {
     /// The media type the `Accept` header prefers, or `None` if it accepts neither.
+    /// `application/graphql-response+json` only when named: legacy clients that send
+    /// `*/*` (or nothing) get `application/json`, as the specification advises.
     pub fn negotiate(headers: &HeaderMap) -> Option<Self> {
         let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
             return Some(Self::Json);
@@ -55,8 +57,8 @@ impl Media {
                 .next()
                 .unwrap_or(1.0);
             let candidate = match media.as_str() {
-                GRAPHQL_RESPONSE_JSON | "application/*" | "*/*" => Self::GraphqlResponse,
-                "application/json" => Self::Json,
+                GRAPHQL_RESPONSE_JSON => Self::GraphqlResponse,
+                "application/json" | "application/*" | "*/*" => Self::Json,
                 _ => continue,
             };
             if quality <= 0.0 {
@@ -430,7 +432,11 @@ mod tests {
             accept("application/graphql-response+json;q=0.5, application/json"),
             Some(Media::Json)
         );
-        assert_eq!(accept("*/*"), Some(Media::GraphqlResponse));
+        assert_eq!(accept("*/*"), Some(Media::Json));
+        assert_eq!(
+            accept("*/*, application/graphql-response+json"),
+            Some(Media::GraphqlResponse)
+        );
         assert_eq!(accept("text/html"), None);
     }
 }
