@@ -148,7 +148,14 @@ async fn status_codes_follow_the_negotiated_media_type(backend: Backend) {
     let (status, _, _) = post(&app, Some("application/json"), Some("text/html"), &invalid).await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
     let valid = json!({"query": "{ users { totalCount } }"}).to_string();
-    let (status, media, _) = post(&app, Some("application/json"), Some("*/*"), &valid).await;
+    let (status, media, _) = post(&app, Some("application/json"), Some("*/*"), &invalid).await;
+    assert_eq!(
+        (status, media.starts_with("application/json")),
+        (StatusCode::OK, true),
+        "legacy clients send */*"
+    );
+    let both = "application/json;q=0.9, application/graphql-response+json";
+    let (status, media, _) = post(&app, Some("application/json"), Some(both), &valid).await;
     assert_eq!(
         (status, media.starts_with(GRAPHQL_RESPONSE)),
         (StatusCode::OK, true)
