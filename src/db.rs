@@ -19,6 +19,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // Ping a pooled connection only when it sat idle: a ping before every
+        // statement is a round trip each (see bench/README.md), while a connection
+        // left idle across a database restart still gets checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
     Database::connect(options)
         .await

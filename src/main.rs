@@ -3,6 +3,11 @@
 use clap::Parser;
 use relgql::config::Cli;
 
+/// glibc's allocator spends much of a request in arena locks when both cores
+/// allocate; mimalloc keeps per-thread heaps (see bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -37,7 +37,17 @@ trait TotalCount: Send + Sync {
 }
 
 /// A page of the list of every `T` that matches the arguments' filter.
+///
+/// Boxed, like [`related`]: async-graphql sizes every field's future by the largest
+/// field of its type, and moves each one; a small future keeps scalar fields cheap.
 pub async fn top_level<T: Listed>(
+    ctx: &Context<'_>,
+    args: ListArgs<T>,
+) -> ApiResult<Connection<T, EmptyFields>> {
+    Box::pin(top_level_page(ctx, args)).await
+}
+
+async fn top_level_page<T: Listed>(
     ctx: &Context<'_>,
     args: ListArgs<T>,
 ) -> ApiResult<Connection<T, EmptyFields>> {
@@ -56,6 +66,14 @@ pub async fn top_level<T: Listed>(
 
 /// A page of the rows related to `parent` through `R`, batched with its siblings.
 pub async fn related<R: ToMany>(
+    ctx: &Context<'_>,
+    parent: i32,
+    args: ListArgs<R::Target>,
+) -> ApiResult<Connection<R::Target, R::Edge>> {
+    Box::pin(related_page::<R>(ctx, parent, args)).await
+}
+
+async fn related_page<R: ToMany>(
     ctx: &Context<'_>,
     parent: i32,
     args: ListArgs<R::Target>,

@@ -217,6 +217,9 @@ pub struct ListArgs<T: Listed> {
     pub condition: Condition,
     /// Deferrable columns the selection does not use, so the statement skips them.
     pub omitted: Vec<&'static str>,
+    /// A hash of the window, the filter and the omitted columns, computed once:
+    /// every sibling's loader key hashes these arguments.
+    fingerprint: u64,
 }
 
 impl<T: Listed> ListArgs<T> {
@@ -248,18 +251,24 @@ impl<T: Listed> ListArgs<T> {
             })
             .map(|(_, column)| *column)
             .collect();
+        let mut hasher = std::hash::DefaultHasher::new();
+        (&window, &filter, &omitted).hash(&mut hasher);
         Ok(Self {
             window,
             filter,
             condition,
             omitted,
+            fingerprint: hasher.finish(),
         })
     }
 }
 
 impl<T: Listed> PartialEq for ListArgs<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.window == other.window && self.filter == other.filter && self.omitted == other.omitted
+        self.fingerprint == other.fingerprint
+            && self.window == other.window
+            && self.filter == other.filter
+            && self.omitted == other.omitted
     }
 }
 
@@ -267,8 +276,6 @@ impl<T: Listed> Eq for ListArgs<T> {}
 
 impl<T: Listed> Hash for ListArgs<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.window.hash(state);
-        self.filter.hash(state);
-        self.omitted.hash(state);
+        state.write_u64(self.fingerprint);
     }
 }

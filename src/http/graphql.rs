@@ -241,8 +241,11 @@ async fn execute(
 
 /// The response's JSON; a request that failed before execution has no `data` entry.
 fn encode(response: &async_graphql::Response, request_error: bool) -> serde_json::Result<Vec<u8>> {
+    if !request_error {
+        return serde_json::to_vec(response);
+    }
     let mut value = serde_json::to_value(response)?;
-    if request_error && let Some(object) = value.as_object_mut() {
+    if let Some(object) = value.as_object_mut() {
         object.remove("data");
     }
     serde_json::to_vec(&value)
