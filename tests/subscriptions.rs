@@ -70,7 +70,7 @@ async fn subscribe(socket: &mut Socket, query: &str) {
     )
     .await;
     // Let the subscription register before anything is published.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
 }
 
 async fn comment(app: &TestApp, user: i32, post: i32, body: &str) {
