@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use entity::user;
-use sea_orm::EntityTrait;
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::auth::Tokens;
 
@@ -34,39 +34,50 @@ pub struct RequestState {
 impl RequestState {
     /// Fresh state for one request over the pool `db`, signed in as `viewer`.
     pub fn new(
-        db: sea_orm::DatabaseConnection,
+        db: DatabaseConnection,
         tokens: Arc<Tokens>,
         events: Events,
         viewer: Option<i32>,
     ) -> Self {
-        let db = CountingDb::new(db);
         let scheduler = BatchScheduler::default();
-        Self {
-            viewer,
-            tokens,
-            events,
-            loaders: loaders::for_request(db.clone(), &scheduler),
-            db,
-            scheduler,
-        }
+        let loaders = |db| loaders::for_request(db, &scheduler);
+        Self::build(db, tokens, events, viewer, loaders, scheduler.clone())
     }
 
     /// State for one WebSocket connection: no single future drives a connection's
     /// resolvers, so its loaders batch on their own timer instead of a scheduler.
     pub fn for_connection(
-        db: sea_orm::DatabaseConnection,
+        db: DatabaseConnection,
         tokens: Arc<Tokens>,
         events: Events,
         viewer: Option<i32>,
+    ) -> Self {
+        Self::build(
+            db,
+            tokens,
+            events,
+            viewer,
+            loaders::spawning,
+            BatchScheduler::default(),
+        )
+    }
+
+    fn build(
+        db: DatabaseConnection,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+        loaders: impl FnOnce(CountingDb) -> Loaders,
+        scheduler: BatchScheduler,
     ) -> Self {
         let db = CountingDb::new(db);
         Self {
             viewer,
             tokens,
             events,
-            loaders: loaders::spawning(db.clone()),
+            loaders: loaders(db.clone()),
             db,
-            scheduler: BatchScheduler::default(),
+            scheduler,
         }
     }
 }
@@ -149,4 +160,19 @@ pub fn is_admin(user: &user::Model) -> bool {
 /// Where writes announce themselves to subscribers.
 pub fn events<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Events> {
     Ok(&state(ctx)?.events)
+}
+
+/// The row of `T` with this global id; `BAD_USER_INPUT` for an id of another type,
+/// `NOT_FOUND` when there is no such row. For writes, which need the row itself.
+pub async fn find_row<T: crate::graphql::listing::Table>(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+) -> ApiResult<crate::graphql::listing::ModelOf<T>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let key = crate::graphql::ids::decode_as(id, T::NAME)?;
+    <T::Entity as EntityTrait>::find()
+        .filter(T::id_column().eq(key))
+        .one(&request_db(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found(T::NAME, id))
 }

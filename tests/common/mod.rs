@@ -306,19 +306,7 @@ impl TestApp {
 
     /// Sends a query that must fail; returns the first error's code and message.
     pub async fn error(&self, query: &str) -> (String, String) {
-        let body = self.query(query).await;
-        let error = &body["errors"][0];
-        assert!(
-            error.is_object(),
-            "expected an error for {query}, got {body}"
-        );
-        (
-            error["extensions"]["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            error["message"].as_str().unwrap_or_default().to_owned(),
-        )
+        self.write_error(None, query, json!({})).await
     }
 
     /// POSTs a JSON body to `/graphql`; returns the status and the JSON body.

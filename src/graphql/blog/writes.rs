@@ -11,9 +11,8 @@ use crate::events::Event;
 use crate::graphql::blog::comment::Comment;
 use crate::graphql::blog::post::Post;
 use crate::graphql::blog::profile::Profile;
-use crate::graphql::ids;
 use crate::graphql::listing::Table;
-use crate::graphql::request::{events, is_admin, request_db, signed_in};
+use crate::graphql::request::{events, find_row, is_admin, request_db, signed_in};
 use crate::graphql::validate::{self, MAX_BIO, MAX_BODY, MAX_TITLE};
 
 /// The signed-in user's profile.
@@ -149,7 +148,7 @@ impl BlogMutation {
         #[graphql(desc = "The post and what to change.")] input: UpdatePostInput,
     ) -> ApiResult<Post> {
         let viewer = signed_in(ctx).await?;
-        let found = find_post(ctx, &input.id).await?;
+        let found = find_row::<Post>(ctx, &input.id).await?;
         if found.user_id != viewer.id && !is_admin(&viewer) {
             return Err(ApiError::Forbidden(
                 "only the post's author or an admin may change it".into(),
@@ -185,7 +184,7 @@ impl BlogMutation {
         #[graphql(desc = "The post to delete.")] input: DeletePostInput,
     ) -> ApiResult<ID> {
         let viewer = signed_in(ctx).await?;
-        let found = find_post(ctx, &input.id).await?;
+        let found = find_row::<Post>(ctx, &input.id).await?;
         if found.user_id != viewer.id && !is_admin(&viewer) {
             return Err(ApiError::Forbidden(
                 "only the post's author or an admin may delete it".into(),
@@ -202,7 +201,7 @@ impl BlogMutation {
         #[graphql(desc = "The post and the comment.")] input: CreateCommentInput,
     ) -> ApiResult<Comment> {
         let viewer = signed_in(ctx).await?;
-        let post = find_post(ctx, &input.post_id).await?;
+        let post = find_row::<Post>(ctx, &input.post_id).await?;
         let row = comment::ActiveModel {
             post_id: Set(post.id),
             user_id: Set(viewer.id),
@@ -234,7 +233,7 @@ impl BlogMutation {
         #[graphql(desc = "The comment and its new text.")] input: UpdateCommentInput,
     ) -> ApiResult<Comment> {
         let viewer = signed_in(ctx).await?;
-        let found = find_comment(ctx, &input.id).await?;
+        let found = find_row::<Comment>(ctx, &input.id).await?;
         if found.user_id != viewer.id {
             return Err(ApiError::Forbidden(
                 "only the comment's author may change it".into(),
@@ -253,7 +252,7 @@ impl BlogMutation {
         #[graphql(desc = "The comment to delete.")] input: DeleteCommentInput,
     ) -> ApiResult<ID> {
         let viewer = signed_in(ctx).await?;
-        let found = find_comment(ctx, &input.id).await?;
+        let found = find_row::<Comment>(ctx, &input.id).await?;
         let allowed = found.user_id == viewer.id || is_admin(&viewer) || {
             let post = post::Entity::find_by_id(found.post_id)
                 .one(&request_db(ctx)?)
@@ -268,20 +267,4 @@ impl BlogMutation {
         found.delete(&request_db(ctx)?).await?;
         Ok(input.id)
     }
-}
-
-async fn find_post(ctx: &Context<'_>, id: &ID) -> ApiResult<post::Model> {
-    let key = ids::decode_as(id, Post::NAME)?;
-    post::Entity::find_by_id(key)
-        .one(&request_db(ctx)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Post::NAME, id))
-}
-
-async fn find_comment(ctx: &Context<'_>, id: &ID) -> ApiResult<comment::Model> {
-    let key = ids::decode_as(id, Comment::NAME)?;
-    comment::Entity::find_by_id(key)
-        .one(&request_db(ctx)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Comment::NAME, id))
 }

@@ -11,7 +11,7 @@ use crate::graphql::enrollment::enrolled::Enrollment;
 use crate::graphql::enrollment::student::Student;
 use crate::graphql::ids;
 use crate::graphql::listing::Table;
-use crate::graphql::request::{admin, request_db};
+use crate::graphql::request::{admin, find_row, request_db};
 use crate::graphql::validate::{self, MAX_NAME};
 
 /// A new student.
@@ -110,7 +110,7 @@ impl EnrollmentMutation {
         #[graphql(desc = "The student and the new name.")] input: UpdateStudentInput,
     ) -> ApiResult<Student> {
         admin(ctx).await?;
-        let mut row: student::ActiveModel = find_student(ctx, &input.id).await?.into();
+        let mut row: student::ActiveModel = find_row::<Student>(ctx, &input.id).await?.into();
         row.name = Set(validate::required_text("name", &input.name, MAX_NAME)?);
         Ok(Student::from_model(row.update(&request_db(ctx)?).await?))
     }
@@ -122,7 +122,7 @@ impl EnrollmentMutation {
         #[graphql(desc = "The student to delete.")] input: DeleteStudentInput,
     ) -> ApiResult<ID> {
         admin(ctx).await?;
-        find_student(ctx, &input.id)
+        find_row::<Student>(ctx, &input.id)
             .await?
             .delete(&request_db(ctx)?)
             .await?;
@@ -153,7 +153,7 @@ impl EnrollmentMutation {
         #[graphql(desc = "The course and the new name.")] input: UpdateCourseInput,
     ) -> ApiResult<Course> {
         admin(ctx).await?;
-        let mut row: course::ActiveModel = find_course(ctx, &input.id).await?.into();
+        let mut row: course::ActiveModel = find_row::<Course>(ctx, &input.id).await?.into();
         row.name = Set(validate::required_text("name", &input.name, MAX_NAME)?);
         let row = row
             .update(&request_db(ctx)?)
@@ -169,7 +169,7 @@ impl EnrollmentMutation {
         #[graphql(desc = "The course to delete.")] input: DeleteCourseInput,
     ) -> ApiResult<ID> {
         admin(ctx).await?;
-        find_course(ctx, &input.id)
+        find_row::<Course>(ctx, &input.id)
             .await?
             .delete(&request_db(ctx)?)
             .await?;
@@ -184,8 +184,8 @@ impl EnrollmentMutation {
         #[graphql(desc = "The student and the course.")] input: EnrollInput,
     ) -> ApiResult<Enrollment> {
         admin(ctx).await?;
-        let student = find_student(ctx, &input.student_id).await?;
-        let course = find_course(ctx, &input.course_id).await?;
+        let student = find_row::<Student>(ctx, &input.student_id).await?;
+        let course = find_row::<Course>(ctx, &input.course_id).await?;
         let db = request_db(ctx)?;
         let key = (student.id, course.id);
         if let Some(existing) = student_course::Entity::find_by_id(key).one(&db).await? {
@@ -245,20 +245,4 @@ impl EnrollmentMutation {
         }
         Ok(Enrollment(found))
     }
-}
-
-async fn find_student(ctx: &Context<'_>, id: &ID) -> ApiResult<student::Model> {
-    let key = ids::decode_as(id, Student::NAME)?;
-    student::Entity::find_by_id(key)
-        .one(&request_db(ctx)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Student::NAME, id))
-}
-
-async fn find_course(ctx: &Context<'_>, id: &ID) -> ApiResult<course::Model> {
-    let key = ids::decode_as(id, Course::NAME)?;
-    course::Entity::find_by_id(key)
-        .one(&request_db(ctx)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found(Course::NAME, id))
 }
