@@ -34,7 +34,7 @@ pub fn cascade_to(
 pub fn index_on(table: impl IntoIden, column: impl IntoIden) -> IndexCreateStatement {
     let (table, column) = (table.into_iden(), column.into_iden());
     Index::create()
-        .name(format!("idx_{}_{}", table.to_string(), column.to_string()))
+        .name(format!("idx_{table}_{column}"))
         .table(table)
         .col(column)
         .take()

@@ -219,7 +219,7 @@ impl<'a> Conditions<'a> {
                 from,
                 to,
             }) => {
-                let link = Alias::new(format!("{}_link", inner.alias().to_string()));
+                let link = Alias::new(format!("{}_link", inner.alias()));
                 exists
                     .from_as(table, inner.alias())
                     .join_as(
