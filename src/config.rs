@@ -4,6 +4,13 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The default of `MAX_PAGE_SIZE`.
+pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
+/// The default of `DEFAULT_PAGE_SIZE`.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// The default of `MAX_BODY_BYTES` (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1_048_576;
+
 /// The database used when `DATABASE_URL` is not set: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://relgql.db?mode=rwc";
 
@@ -34,10 +41,10 @@ pub struct Settings {
     )]
     pub listen_addr: SocketAddr,
     /// Largest `first`/`last` a client may ask for.
-    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100, global = true)]
+    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = DEFAULT_MAX_PAGE_SIZE, global = true)]
     pub max_page_size: u32,
     /// Page size when a client gives neither `first` nor `last`.
-    #[arg(long, env = "DEFAULT_PAGE_SIZE", default_value_t = 20, global = true)]
+    #[arg(long, env = "DEFAULT_PAGE_SIZE", default_value_t = DEFAULT_PAGE_SIZE, global = true)]
     pub default_page_size: u32,
     /// Most database connections in the pool.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
@@ -67,7 +74,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "MAX_BODY_BYTES",
-        default_value_t = 1_048_576,
+        default_value_t = DEFAULT_MAX_BODY_BYTES,
         global = true
     )]
     pub max_body_bytes: usize,

@@ -33,8 +33,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
 ///
 /// Connections that were open while a migration changed a table may keep reading
 /// the old table (seen with SQLite: a defaulted column read back as missing), so the
-/// pool is opened only once the schema is final. Returns the pool and whether the
-/// database had no migration applied before (a fresh database).
+/// pool is opened only once the schema is final.
 pub async fn migrated(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     Ok(migrate_then_connect(url, max_connections).await?.0)
 }

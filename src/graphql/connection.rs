@@ -52,7 +52,7 @@ async fn top_level_page<T: Listed>(
     args: ListArgs<T>,
 ) -> ApiResult<Connection<T, EmptyFields>> {
     let args = Arc::new(args);
-    let page = if wants_rows(ctx) {
+    let page = if args.rows_wanted {
         list_page(&request_db(ctx)?, &args).await?
     } else {
         Page::default()
@@ -79,7 +79,7 @@ async fn related_page<R: ToMany>(
     args: ListArgs<R::Target>,
 ) -> ApiResult<Connection<R::Target, R::Edge>> {
     let args = Arc::new(args);
-    let page = if wants_rows(ctx) {
+    let page = if args.rows_wanted {
         let key = Many::<R> {
             parent,
             args: args.clone(),
@@ -94,14 +94,6 @@ async fn related_page<R: ToMany>(
         relation: PhantomData,
     };
     Ok(Connection::new(page, &args, Box::new(count)))
-}
-
-/// Whether the client selected anything but `totalCount`.
-fn wants_rows(ctx: &Context<'_>) -> bool {
-    let selection = ctx.look_ahead();
-    ["edges", "nodes", "pageInfo"]
-        .iter()
-        .any(|field| selection.field(field).exists())
 }
 
 impl<T: Listed, E: EdgeData> Connection<T, E> {

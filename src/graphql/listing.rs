@@ -217,6 +217,8 @@ pub struct ListArgs<T: Listed> {
     pub condition: Condition,
     /// Deferrable columns the selection does not use, so the statement skips them.
     pub omitted: Vec<&'static str>,
+    /// Whether the selection asks for any rows (not only `totalCount`).
+    pub rows_wanted: bool,
     /// A hash of the window, the filter and the omitted columns, computed once:
     /// every sibling's loader key hashes these arguments.
     fingerprint: u64,
@@ -251,6 +253,9 @@ impl<T: Listed> ListArgs<T> {
             })
             .map(|(_, column)| *column)
             .collect();
+        let rows_wanted = ["edges", "nodes", "pageInfo"]
+            .iter()
+            .any(|field| selection.field(field).exists());
         let mut hasher = std::hash::DefaultHasher::new();
         (&window, &filter, &omitted).hash(&mut hasher);
         Ok(Self {
@@ -258,6 +263,7 @@ impl<T: Listed> ListArgs<T> {
             filter,
             condition,
             omitted,
+            rows_wanted,
             fingerprint: hasher.finish(),
         })
     }

@@ -17,6 +17,7 @@ pub mod validate;
 
 use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
+use crate::config;
 use crate::graphql::account::AccountMutation;
 use crate::graphql::blog::writes::BlogMutation;
 use crate::graphql::enrollment::writes::EnrollmentMutation;
@@ -50,8 +51,8 @@ impl Default for SchemaOptions {
     fn default() -> Self {
         Self {
             limits: PageLimits {
-                max: 100,
-                default: 20,
+                max: config::DEFAULT_MAX_PAGE_SIZE,
+                default: config::DEFAULT_PAGE_SIZE,
             },
             introspection: true,
         }

@@ -52,7 +52,7 @@ impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             cors_allowed_origins: Vec::new(),
-            max_body_bytes: 1_048_576,
+            max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
