@@ -12,6 +12,8 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use crate::auth::Tokens;
 use crate::config::{AdminAction, Cli, Command, MigrateAction, Settings};
 use crate::events::Events;
+use crate::graphql::gate::Gate;
+use crate::graphql::limits::QueryLimits;
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::{self, AppSchema, SchemaOptions};
 use crate::http::{AppState, HttpOptions};
@@ -56,13 +58,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The schema with the limits of `settings`.
 pub fn schema(settings: &Settings) -> AppSchema {
-    graphql::schema(SchemaOptions {
+    graphql::schema(schema_options(settings))
+}
+
+fn schema_options(settings: &Settings) -> SchemaOptions {
+    SchemaOptions {
         limits: PageLimits {
             max: settings.max_page_size,
             default: settings.default_page_size,
         },
+        query_limits: QueryLimits {
+            max_depth: settings.max_depth,
+            max_fields: settings.max_fields,
+            max_root_fields: settings.max_root_fields,
+            max_cost: settings.max_cost,
+            max_directives: settings.max_directives,
+            max_query_bytes: settings.max_query_bytes,
+        },
         introspection: settings.introspection,
-    })
+    }
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
@@ -90,8 +104,11 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let events = Events::for_database(&db)
         .await
         .context("cannot listen for events")?;
+    let options = schema_options(settings);
+    let schema = graphql::schema(options);
     let state = AppState {
-        schema: schema(settings),
+        gate: Arc::new(Gate::new(&schema, &options)),
+        schema,
         tokens: Arc::new(tokens),
         events,
         http: HttpOptions {

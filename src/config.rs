@@ -11,6 +11,19 @@ pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// The default of `MAX_BODY_BYTES` (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1_048_576;
 
+/// The default of `MAX_DEPTH`: deepest nesting of fields.
+pub const DEFAULT_MAX_DEPTH: u64 = 12;
+/// The default of `MAX_FIELDS`: fields (aliases included) in one operation.
+pub const DEFAULT_MAX_FIELDS: u64 = 500;
+/// The default of `MAX_ROOT_FIELDS`.
+pub const DEFAULT_MAX_ROOT_FIELDS: u64 = 32;
+/// The default of `MAX_COST` (the benchmark's heaviest query costs about 6,800).
+pub const DEFAULT_MAX_COST: u64 = 25_000;
+/// The default of `MAX_DIRECTIVES`: directives on one field, fragment or operation.
+pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
+/// The default of `MAX_QUERY_BYTES` (32 KiB).
+pub const DEFAULT_MAX_QUERY_BYTES: usize = 32 * 1024;
+
 /// The database used when `DATABASE_URL` is not set: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://relgql.db?mode=rwc";
 
@@ -78,6 +91,25 @@ pub struct Settings {
         global = true
     )]
     pub max_body_bytes: usize,
+    /// Deepest nesting of fields in an operation (introspection fields excepted).
+    #[arg(long, env = "MAX_DEPTH", default_value_t = DEFAULT_MAX_DEPTH, global = true)]
+    pub max_depth: u64,
+    /// Most fields in an operation, each alias counted, fragments expanded.
+    #[arg(long, env = "MAX_FIELDS", default_value_t = DEFAULT_MAX_FIELDS, global = true)]
+    pub max_fields: u64,
+    /// Most fields at the root of an operation.
+    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = DEFAULT_MAX_ROOT_FIELDS, global = true)]
+    pub max_root_fields: u64,
+    /// Highest cost of an operation: each field costs 1 plus what it selects, and a
+    /// list multiplies what it selects by its `first`/`last` (or the default page size).
+    #[arg(long, env = "MAX_COST", default_value_t = DEFAULT_MAX_COST, global = true)]
+    pub max_cost: u64,
+    /// Most directives on one field, fragment spread or operation.
+    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = DEFAULT_MAX_DIRECTIVES, global = true)]
+    pub max_directives: usize,
+    /// Longest query text, in bytes.
+    #[arg(long, env = "MAX_QUERY_BYTES", default_value_t = DEFAULT_MAX_QUERY_BYTES, global = true)]
+    pub max_query_bytes: usize,
     /// Whether clients may introspect the schema (GraphiQL needs it).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,

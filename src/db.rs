@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::{self, AssertSqlSafe, PgPool, Postgres};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement,
+    TransactionTrait,
 };
+use sea_query_sqlx::SqlxValues;
 
 /// Opens a connection pool to `url`.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
@@ -76,27 +80,111 @@ pub fn redact(url: &str) -> String {
 pub struct Counting<C> {
     inner: C,
     statements: Arc<AtomicU32>,
+    held: Option<Arc<Held>>,
 }
 
 /// The per-request handle on the connection pool.
 pub type CountingDb = Counting<DatabaseConnection>;
 
 impl CountingDb {
-    /// Wraps `inner` with a fresh count of zero.
+    /// Wraps `inner` with a fresh count of zero; every statement takes a pooled
+    /// connection of its own.
     pub fn new(inner: DatabaseConnection) -> Self {
         Self {
             inner,
             statements: Arc::new(AtomicU32::new(0)),
+            held: None,
+        }
+    }
+
+    /// Like [`new`](Self::new), for one short request: on PostgreSQL its reads share
+    /// one pooled connection, taken at the first read and given back when the last
+    /// clone of the handle drops (see [`Held`]). Not for long-lived handles such as a
+    /// WebSocket connection's, which would keep a pooled connection for their life.
+    pub fn for_request(inner: DatabaseConnection) -> Self {
+        let held = (inner.get_database_backend() == DbBackend::Postgres).then(|| {
+            Arc::new(Held {
+                pool: inner.get_postgres_connection_pool().clone(),
+                conn: tokio::sync::Mutex::new(None),
+            })
+        });
+        Self {
+            held,
+            ..Self::new(inner)
         }
     }
 
     /// Starts a transaction whose statements count towards this request.
+    ///
+    /// The connection held for reads goes back to the pool first: a request that
+    /// holds one while it waits for another could, with every request doing the
+    /// same, wait on the pool for ever.
     pub async fn begin(&self) -> Result<Counting<DatabaseTransaction>, DbErr> {
+        if let Some(held) = &self.held {
+            held.release();
+        }
         self.statements.fetch_add(1, Ordering::Relaxed);
         Ok(Counting {
             inner: self.inner.begin().await?,
             statements: self.statements.clone(),
+            held: None,
         })
+    }
+}
+
+/// One pooled PostgreSQL connection kept for the reads of one request.
+///
+/// SeaORM takes a connection from the pool for each statement, and sqlx checks a
+/// connection with a round trip (a `Sync`) each time it goes back: a request of
+/// three statements cost six round trips. Holding one connection for the request
+/// costs one check in all. Sibling batches of one request take turns on it: under
+/// load the cores, not the request's own parallelism, set the pace.
+pub struct Held {
+    pool: PgPool,
+    conn: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held").finish_non_exhaustive()
+    }
+}
+
+impl Held {
+    /// The rows of `stmt`, read on the held connection.
+    async fn query_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let mut slot = self.conn.lock().await;
+        let conn = match slot.as_mut() {
+            Some(conn) => conn,
+            None => slot.insert(self.pool.acquire().await.map_err(acquire_error)?),
+        };
+        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+        let rows = sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+            .fetch_all(&mut **conn)
+            .await;
+        match rows {
+            Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
+            Err(error) => {
+                // A connection that failed may be broken: let the pool check it.
+                slot.take();
+                Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(error))))
+            }
+        }
+    }
+
+    /// Gives the held connection back to the pool, unless a read is using it.
+    fn release(&self) {
+        if let Ok(mut slot) = self.conn.try_lock() {
+            slot.take();
+        }
+    }
+}
+
+fn acquire_error(error: sqlx::Error) -> DbErr {
+    match error {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        error => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error))),
     }
 }
 
@@ -138,11 +226,17 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         self.sent(&stmt);
+        if let Some(held) = &self.held {
+            return Ok(held.query_all(&stmt).await?.into_iter().next());
+        }
         self.inner.query_one_raw(stmt).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.sent(&stmt);
+        if let Some(held) = &self.held {
+            return held.query_all(&stmt).await;
+        }
         self.inner.query_all_raw(stmt).await
     }
 }

@@ -5,8 +5,10 @@ pub mod blog;
 pub mod connection;
 pub mod enrollment;
 pub mod filter;
+pub mod gate;
 pub mod ids;
 pub mod introspection;
+pub mod limits;
 pub mod listing;
 pub mod node;
 pub mod pagination;
@@ -22,6 +24,7 @@ use crate::graphql::account::AccountMutation;
 use crate::graphql::blog::writes::BlogMutation;
 use crate::graphql::enrollment::writes::EnrollmentMutation;
 
+use crate::graphql::limits::QueryLimits;
 use crate::graphql::node::NodeQuery;
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::query::ReadQuery;
@@ -43,6 +46,8 @@ pub type AppSchema = Schema<Query, Mutation, SubscriptionRoot>;
 pub struct SchemaOptions {
     /// Page size limits.
     pub limits: PageLimits,
+    /// What one operation may ask for.
+    pub query_limits: QueryLimits,
     /// Whether clients may introspect the schema.
     pub introspection: bool,
 }
@@ -54,6 +59,7 @@ impl Default for SchemaOptions {
                 max: config::DEFAULT_MAX_PAGE_SIZE,
                 default: config::DEFAULT_PAGE_SIZE,
             },
+            query_limits: QueryLimits::default(),
             introspection: true,
         }
     }

@@ -41,6 +41,7 @@ impl RequestState {
     ) -> Self {
         let scheduler = BatchScheduler::default();
         let loaders = |db| loaders::for_request(db, &scheduler);
+        let db = CountingDb::for_request(db);
         Self::build(db, tokens, events, viewer, loaders, scheduler.clone())
     }
 
@@ -53,7 +54,7 @@ impl RequestState {
         viewer: Option<i32>,
     ) -> Self {
         Self::build(
-            db,
+            CountingDb::new(db),
             tokens,
             events,
             viewer,
@@ -63,14 +64,13 @@ impl RequestState {
     }
 
     fn build(
-        db: DatabaseConnection,
+        db: CountingDb,
         tokens: Arc<Tokens>,
         events: Events,
         viewer: Option<i32>,
         loaders: impl FnOnce(CountingDb) -> Loaders,
         scheduler: BatchScheduler,
     ) -> Self {
-        let db = CountingDb::new(db);
         Self {
             viewer,
             tokens,

@@ -128,10 +128,13 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match json_content_type(&headers).and_then(|()| from_json_body(&body)) {
+    let mut request = match json_content_type(&headers).and_then(|()| from_json_body(&body)) {
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(media),
     };
+    if let Err(error) = state.gate.prepare(&mut request) {
+        return refused(&request, error, media);
+    }
     execute(state, &headers, request, media).await
 }
 
@@ -140,11 +143,14 @@ pub async fn get(state: AppState, headers: HeaderMap, RawQuery(query): RawQuery)
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
-    let request = match from_query_string(query.as_deref().unwrap_or_default()) {
+    let mut request = match from_query_string(query.as_deref().unwrap_or_default()) {
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(media),
     };
-    if !is_query(&request) {
+    if let Err(error) = state.gate.prepare(&mut request) {
+        return refused(&request, error, media);
+    }
+    if !is_query(&mut request) {
         let refusal = Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: "BAD_USER_INPUT",
@@ -197,7 +203,6 @@ async fn execute(
     let execution = state.schema.execute(request.data(request_state));
     let mut response = scheduler.run(execution).instrument(span.clone()).await;
     let statements = db.statements();
-    label_user_errors(&mut response);
     let asked = headers
         .get(DEBUG_HEADER)
         .is_some_and(|value| value.as_bytes() == b"sql");
@@ -215,6 +220,26 @@ async fn execute(
             "graphql request"
         );
     });
+    respond(response, media)
+}
+
+/// The answer to a request the gate refused before it ran.
+fn refused(
+    request: &async_graphql::Request,
+    error: async_graphql::ServerError,
+    media: Media,
+) -> Response {
+    tracing::info!(
+        operation = request.operation_name.as_deref().unwrap_or("-"),
+        error = %error.message,
+        "graphql request refused"
+    );
+    respond(async_graphql::Response::from_errors(vec![error]), media)
+}
+
+/// The HTTP response carrying `response`.
+fn respond(mut response: async_graphql::Response, media: Media) -> Response {
+    label_user_errors(&mut response);
     let request_error = failed_before_execution(&response);
     let status = if media == Media::GraphqlResponse && request_error {
         StatusCode::BAD_REQUEST
@@ -396,12 +421,14 @@ fn object_param(
 
 /// Whether the operation a request runs is a query (not a mutation or subscription).
 /// A document that does not parse counts as a query: execution reports its errors.
-fn is_query(request: &async_graphql::Request) -> bool {
+fn is_query(request: &mut async_graphql::Request) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    let name = request.operation_name.clone();
+    // Parsed by the gate already (which bounds its nesting), or unparsable.
+    let Ok(document) = request.parsed_query() else {
         return true;
     };
-    let operation = match (&document.operations, &request.operation_name) {
+    let operation = match (&document.operations, &name) {
         (DocumentOperations::Single(operation), _) => Some(operation),
         (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
         (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {

@@ -19,6 +19,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::auth::Tokens;
 use crate::events::Events;
 use crate::graphql::AppSchema;
+use crate::graphql::gate::Gate;
 
 pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media};
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub debug_sql_count: bool,
     /// Settings of the HTTP layer.
     pub http: HttpOptions,
+    /// What every operation passes before it runs (limits, parse cache).
+    pub gate: Arc<Gate>,
 }
 
 /// Settings of the HTTP layer.

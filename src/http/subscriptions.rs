@@ -7,17 +7,20 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
+use async_graphql::{Data, Executor};
 use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt, future};
 use serde_json::Value;
 
 use super::AppState;
 use super::graphql::bearer_user;
+use crate::graphql::AppSchema;
+use crate::graphql::gate::Gate;
 use crate::graphql::request::RequestState;
 
 /// The close code for a connection refused at `connection_init` (graphql-transport-ws).
@@ -61,12 +64,15 @@ async fn serve(
             })
         });
     let refused = Arc::new(AtomicBool::new(false));
-    let schema = state.schema.clone();
+    let executor = Gated {
+        schema: state.schema.clone(),
+        gate: state.gate.clone(),
+    };
     let on_init = {
         let refused = refused.clone();
         move |payload| connection_data(state, payload, refused)
     };
-    let output = WebSocket::new(schema, input, protocol)
+    let output = WebSocket::new(executor, input, protocol)
         .on_connection_init(on_init)
         .map(|message| match message {
             WsMessage::Text(text) => Message::Text(text.into()),
@@ -123,4 +129,34 @@ async fn connection_data(
         viewer,
     ));
     Ok(data)
+}
+
+/// The schema behind the [`Gate`]: subscriptions pass the same limits as queries.
+#[derive(Clone)]
+struct Gated {
+    schema: AppSchema,
+    gate: Arc<Gate>,
+}
+
+impl Executor for Gated {
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        match self.gate.prepare(&mut request) {
+            Ok(_) => self.schema.execute(request).await,
+            Err(error) => async_graphql::Response::from_errors(vec![error]),
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        match self.gate.prepare(&mut request) {
+            Ok(_) => Executor::execute_stream(&self.schema, request, session_data),
+            Err(error) => futures_util::stream::once(future::ready(
+                async_graphql::Response::from_errors(vec![error]),
+            ))
+            .boxed(),
+        }
+    }
 }

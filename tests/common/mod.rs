@@ -21,6 +21,7 @@ use http_body_util::BodyExt;
 use relgql::auth::Tokens;
 use relgql::events::Events;
 use relgql::graphql::SchemaOptions;
+use relgql::graphql::gate::Gate;
 use relgql::graphql::pagination::PageLimits;
 use relgql::http::HttpOptions;
 use relgql::{AppState, app};
@@ -153,8 +154,10 @@ impl TestApp {
             .expect("a migrated scratch database");
         let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
         let events = Events::for_database(&db).await.expect("events");
+        let schema = relgql::graphql::schema(options);
         let state = AppState {
-            schema: relgql::graphql::schema(options),
+            gate: Arc::new(Gate::new(&schema, &options)),
+            schema,
             tokens: tokens.clone(),
             events,
             db: db.clone(),
@@ -177,8 +180,11 @@ impl TestApp {
         let db = relgql::db::connect(&self.url, 2)
             .await
             .expect("connect again");
+        let options = SchemaOptions::default();
+        let schema = relgql::graphql::schema(options);
         let state = AppState {
-            schema: relgql::graphql::schema(SchemaOptions::default()),
+            gate: Arc::new(Gate::new(&schema, &options)),
+            schema,
             tokens: self.tokens.clone(),
             events: Events::for_database(&db).await.expect("events"),
             db,
