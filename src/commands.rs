@@ -74,6 +74,7 @@ fn schema_options(settings: &Settings) -> SchemaOptions {
             max_cost: settings.max_cost,
             max_directives: settings.max_directives,
             max_query_bytes: settings.max_query_bytes,
+            max_concurrent: settings.max_concurrent_requests,
         },
         introspection: settings.introspection,
     }
@@ -81,7 +82,7 @@ fn schema_options(settings: &Settings) -> SchemaOptions {
 
 async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let (url, _) = settings.database();
-    db::connect(url, settings.db_max_connections).await
+    db::connect(url, settings.pool()).await
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
@@ -90,7 +91,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         settings.jwt_secret.as_deref(),
         Duration::from_secs(settings.token_ttl_secs),
     )?;
-    let (db, fresh) = db::migrate_then_connect(url, settings.db_max_connections).await?;
+    let (db, fresh) = db::migrate_then_connect(url, settings.pool()).await?;
     if is_default && fresh {
         seed::demo(&db).await?;
     }
@@ -114,6 +115,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         http: HttpOptions {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
             max_body_bytes: settings.max_body_bytes,
+            request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
         },
         db,
         debug_sql_count: settings.debug_sql_count,

@@ -24,6 +24,9 @@ pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
 /// The default of `MAX_QUERY_BYTES` (32 KiB).
 pub const DEFAULT_MAX_QUERY_BYTES: usize = 32 * 1024;
 
+/// The default of `MAX_CONCURRENT_REQUESTS`.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 16;
+
 /// The database used when `DATABASE_URL` is not set: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://relgql.db?mode=rwc";
 
@@ -62,6 +65,32 @@ pub struct Settings {
     /// Most database connections in the pool.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub db_max_connections: u32,
+    /// How long a statement waits for a free pooled connection before the request
+    /// fails with "the database is unavailable", in milliseconds.
+    #[arg(
+        long,
+        env = "DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3_000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+    /// How long one SQL statement may run before the database cancels it, in
+    /// milliseconds (PostgreSQL and MariaDB/MySQL); 0 for no limit.
+    #[arg(
+        long,
+        env = "DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+    /// How long one GraphQL request may take in all, in milliseconds.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
     /// Always report the SQL statement count in `extensions` (otherwise only
     /// when a request sends the `x-relgql-debug: sql` header).
     #[arg(long, env = "DEBUG_SQL_COUNT", default_value_t = false, global = true)]
@@ -110,6 +139,10 @@ pub struct Settings {
     /// Longest query text, in bytes.
     #[arg(long, env = "MAX_QUERY_BYTES", default_value_t = DEFAULT_MAX_QUERY_BYTES, global = true)]
     pub max_query_bytes: usize,
+    /// Most GraphQL requests executing at once; more wait their turn (within their
+    /// deadline). Bounds the memory of answers in the making.
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, global = true)]
+    pub max_concurrent_requests: usize,
     /// Whether clients may introspect the schema (GraphiQL needs it).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
@@ -119,6 +152,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// How the connection pool behaves.
+    pub fn pool(&self) -> crate::db::PoolSettings {
+        use std::time::Duration;
+        crate::db::PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            statement_timeout: (self.db_statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(self.db_statement_timeout_ms)),
+        }
+    }
+
     /// The database URL in force, and whether it is the built-in default.
     pub fn database(&self) -> (&str, bool) {
         match &self.database_url {
@@ -139,6 +183,22 @@ impl Settings {
             self.db_max_connections >= 1,
             "DB_MAX_CONNECTIONS must be at least 1"
         );
+        anyhow::ensure!(
+            self.request_timeout_ms >= 1 && self.db_acquire_timeout_ms >= 1,
+            "REQUEST_TIMEOUT_MS and DB_ACQUIRE_TIMEOUT_MS must be at least 1"
+        );
+        for (name, value) in [
+            ("MAX_DEPTH", self.max_depth),
+            ("MAX_FIELDS", self.max_fields),
+            ("MAX_ROOT_FIELDS", self.max_root_fields),
+            ("MAX_COST", self.max_cost),
+            (
+                "MAX_CONCURRENT_REQUESTS",
+                self.max_concurrent_requests as u64,
+            ),
+        ] {
+            anyhow::ensure!(value >= 1, "{name} must be at least 1");
+        }
         Ok(())
     }
 }

@@ -15,19 +15,78 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 
+/// How the pool behaves.
+#[derive(Copy, Clone, Debug)]
+pub struct PoolSettings {
+    /// Most connections.
+    pub max_connections: u32,
+    /// How long a statement waits for a free connection before it fails.
+    pub acquire_timeout: Duration,
+    /// How long one statement may run (PostgreSQL and MariaDB/MySQL; SQLite has no
+    /// such setting, and the request deadline covers it).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+        }
+    }
+}
+
+/// A pool of `max_connections`, with the other settings at their defaults.
+impl From<u32> for PoolSettings {
+    fn from(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            ..Self::default()
+        }
+    }
+}
+
 /// Opens a connection pool to `url`.
-pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(
+    url: &str,
+    pool: impl Into<PoolSettings>,
+) -> anyhow::Result<DatabaseConnection> {
+    let pool = pool.into();
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(max_connections)
+        .max_connections(pool.max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5).min(pool.acquire_timeout))
+        .acquire_timeout(pool.acquire_timeout)
         // Ping a pooled connection only when it sat idle: a ping before every
         // statement is a round trip each (see bench/README.md), while a connection
         // left idle across a database restart still gets checked.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
+    if let Some(timeout) = pool.statement_timeout {
+        let millis = timeout.as_millis().max(1);
+        options.map_sqlx_postgres_opts(move |pg| {
+            pg.options([("statement_timeout", format!("{millis}"))])
+        });
+        let seconds = format!("{:.3}", timeout.as_secs_f64());
+        options.map_sqlx_mysql_pool_opts(move |mysql| {
+            let seconds = seconds.clone();
+            mysql.after_connect(move |conn, _| {
+                let seconds = seconds.clone();
+                Box::pin(async move {
+                    use sea_orm::sqlx::Executor as _;
+                    // MariaDB's name for it; MySQL's is max_execution_time (in ms).
+                    let mariadb = format!("SET SESSION max_statement_time = {seconds}");
+                    if conn.execute(AssertSqlSafe(mariadb)).await.is_err() {
+                        let mysql = format!("SET SESSION max_execution_time = {millis}");
+                        conn.execute(AssertSqlSafe(mysql)).await?;
+                    }
+                    Ok(())
+                })
+            })
+        });
+    }
     Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
@@ -38,14 +97,17 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
 /// Connections that were open while a migration changed a table may keep reading
 /// the old table (seen with SQLite: a defaulted column read back as missing), so the
 /// pool is opened only once the schema is final.
-pub async fn migrated(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
-    Ok(migrate_then_connect(url, max_connections).await?.0)
+pub async fn migrated(
+    url: &str,
+    pool: impl Into<PoolSettings>,
+) -> anyhow::Result<DatabaseConnection> {
+    Ok(migrate_then_connect(url, pool).await?.0)
 }
 
 /// Like [`migrated`], also telling whether the database was fresh.
 pub async fn migrate_then_connect(
     url: &str,
-    max_connections: u32,
+    pool: impl Into<PoolSettings>,
 ) -> anyhow::Result<(DatabaseConnection, bool)> {
     let migrating = connect(url, 1).await?;
     let fresh = Migrator::get_applied_migrations_read_only(&migrating)
@@ -55,7 +117,7 @@ pub async fn migrate_then_connect(
         .await
         .context("cannot apply the migrations")?;
     migrating.close().await?;
-    Ok((connect(url, max_connections).await?, fresh))
+    Ok((connect(url, pool).await?, fresh))
 }
 
 /// `url` with any password replaced by `***`, fit for logs and errors.

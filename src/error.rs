@@ -25,6 +25,13 @@ pub enum ApiError {
     Conflict(String),
     /// The request asks for more work than the server allows.
     TooComplex(String),
+    /// The database cannot answer now (down, restarting, or every connection
+    /// busy); `INTERNAL_SERVER_ERROR` with this message and `reason`
+    /// `DATABASE_UNAVAILABLE`. The detail is logged.
+    Unavailable(String),
+    /// The request ran past its deadline or a statement past the statement
+    /// timeout; `INTERNAL_SERVER_ERROR` with this message and `reason` `TIMEOUT`.
+    Timeout(String),
     /// Something broke on our side; the detail is logged, never sent.
     Internal(Arc<anyhow::Error>),
 }
@@ -50,7 +57,7 @@ impl ApiError {
     pub fn unless_unique(error: sea_orm::DbErr, message: impl Into<String>) -> Self {
         match error.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict(message.into()),
-            _ => Self::internal(error),
+            _ => Self::from_database(&error),
         }
     }
 
@@ -68,7 +75,9 @@ impl ApiError {
             | Self::Forbidden(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
-            | Self::TooComplex(message) => message,
+            | Self::TooComplex(message)
+            | Self::Unavailable(message)
+            | Self::Timeout(message) => message,
             Self::Internal(_) => "internal server error",
         }
     }
@@ -82,20 +91,77 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::TooComplex(_) => "TOO_COMPLEX",
-            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+            Self::Unavailable(_) | Self::Timeout(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
+    }
+
+    /// What a database error means for the client: unavailable, timed out, or
+    /// internal (whose detail stays in the logs).
+    pub fn from_database(error: &sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr, sqlx};
+        let sqlx = match error {
+            DbErr::ConnectionAcquire(_) => {
+                tracing::warn!(%error, "no database connection");
+                return Self::unavailable();
+            }
+            DbErr::Conn(RuntimeErr::SqlxError(e))
+            | DbErr::Query(RuntimeErr::SqlxError(e))
+            | DbErr::Exec(RuntimeErr::SqlxError(e)) => Some(&**e),
+            _ => None,
+        };
+        let code = sqlx
+            .and_then(sqlx::Error::as_database_error)
+            .and_then(|e| e.code())
+            .map(|code| code.into_owned());
+        let unavailable = matches!(
+            sqlx,
+            Some(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            )
+        ) || matches!(error, DbErr::Conn(_))
+            // PostgreSQL: connection exceptions (08), shutting down (57P).
+            || code.as_deref().is_some_and(|c| c.starts_with("08") || c.starts_with("57P"));
+        if unavailable {
+            tracing::warn!(%error, "database unavailable");
+            return Self::unavailable();
+        }
+        // PostgreSQL's statement_timeout; MariaDB's max_statement_time; MySQL's
+        // max_execution_time.
+        let timed_out = match code.as_deref() {
+            Some("57014" | "70100") => true,
+            Some("HY000") => error
+                .to_string()
+                .contains("maximum statement execution time"),
+            _ => false,
+        };
+        if timed_out {
+            tracing::warn!(%error, "statement timeout");
+            return Self::Timeout(
+                "a database statement ran longer than the statement timeout; ask for less".into(),
+            );
+        }
+        Self::internal(anyhow::anyhow!("{error}"))
+    }
+
+    fn unavailable() -> Self {
+        Self::Unavailable("the database is unavailable; try again shortly".into())
     }
 }
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::internal(error)
+        Self::from_database(&error)
     }
 }
 
 impl From<Arc<sea_orm::DbErr>> for ApiError {
     fn from(error: Arc<sea_orm::DbErr>) -> Self {
-        Self::internal(anyhow::anyhow!("{error}"))
+        Self::from_database(&error)
     }
 }
 
@@ -107,8 +173,11 @@ impl From<ApiError> for async_graphql::Error {
         let code = error.code();
         async_graphql::Error::new(error.message()).extend_with(|_, ext| {
             ext.set("code", code);
-            if let ApiError::InvalidField(field, _) = &error {
-                ext.set("field", *field);
+            match &error {
+                ApiError::InvalidField(field, _) => ext.set("field", *field),
+                ApiError::Unavailable(_) => ext.set("reason", "DATABASE_UNAVAILABLE"),
+                ApiError::Timeout(_) => ext.set("reason", "TIMEOUT"),
+                _ => {}
             }
         })
     }

@@ -60,6 +60,7 @@ impl Documents {
 /// Not a schema extension: with any extension installed, async-graphql takes a
 /// slower path for every field it resolves.
 pub struct Gate {
+    permits: Arc<tokio::sync::Semaphore>,
     shape: Shape,
     documents: Documents,
     limits: QueryLimits,
@@ -70,11 +71,23 @@ impl Gate {
     /// A gate for `schema`, built with `options`.
     pub fn new(schema: &AppSchema, options: &SchemaOptions) -> Self {
         Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                options.query_limits.max_concurrent,
+            )),
             shape: Shape::of(&schema.sdl()),
             documents: Documents::default(),
             limits: options.query_limits,
             pages: options.limits,
         }
+    }
+
+    /// Waits for a turn to execute; the turn ends when the permit drops.
+    pub async fn turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the gate's semaphore is never closed")
     }
 
     /// Checks `request`'s operation against the limits and gives it its parsed

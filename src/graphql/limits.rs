@@ -36,6 +36,9 @@ pub struct QueryLimits {
     pub max_directives: usize,
     /// Longest query text, in bytes.
     pub max_query_bytes: usize,
+    /// Most HTTP operations executing at once; the others wait their turn, within
+    /// their deadline. This bounds the memory that answers in the making take.
+    pub max_concurrent: usize,
 }
 
 impl Default for QueryLimits {
@@ -47,6 +50,7 @@ impl Default for QueryLimits {
             max_cost: crate::config::DEFAULT_MAX_COST,
             max_directives: crate::config::DEFAULT_MAX_DIRECTIVES,
             max_query_bytes: crate::config::DEFAULT_MAX_QUERY_BYTES,
+            max_concurrent: crate::config::DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }

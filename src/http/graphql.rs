@@ -200,8 +200,24 @@ async fn execute(
         operation = request.operation_name.as_deref().unwrap_or("-")
     );
     let started = Instant::now();
-    let execution = state.schema.execute(request.data(request_state));
-    let mut response = scheduler.run(execution).instrument(span.clone()).await;
+    let deadline = state.http.request_timeout;
+    let execution = async {
+        let _turn = state.gate.turn().await;
+        let execution = state.schema.execute(request.data(request_state));
+        scheduler.run(execution).await
+    };
+    let mut response =
+        match tokio::time::timeout(deadline, execution.instrument(span.clone())).await {
+            Ok(response) => response,
+            Err(_) => {
+                let error = ApiError::Timeout(format!(
+                    "the request did not finish within its deadline of {} ms; ask for less",
+                    deadline.as_millis()
+                ));
+                let error = async_graphql::Error::from(error).into_server_error(Default::default());
+                async_graphql::Response::from_errors(vec![error])
+            }
+        };
     let statements = db.statements();
     let asked = headers
         .get(DEBUG_HEADER)

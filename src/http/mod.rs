@@ -49,6 +49,8 @@ pub struct HttpOptions {
     pub cors_allowed_origins: Vec<String>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// How long one GraphQL request may take in all.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for HttpOptions {
@@ -56,6 +58,7 @@ impl Default for HttpOptions {
         Self {
             cors_allowed_origins: Vec::new(),
             max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
+            request_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
