@@ -19,6 +19,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use relgql::auth::Tokens;
+use relgql::db::PoolSettings;
 use relgql::events::Events;
 use relgql::graphql::SchemaOptions;
 use relgql::graphql::gate::Gate;
@@ -142,6 +143,20 @@ impl TestApp {
 
     /// A fresh app with custom schema and HTTP settings.
     pub async fn with_options(backend: Backend, options: SchemaOptions, http: HttpOptions) -> Self {
+        Self::build(backend, options, http, PoolSettings::from(4)).await
+    }
+
+    /// A fresh app with custom pool and HTTP settings.
+    pub async fn with_pool(backend: Backend, pool: PoolSettings, http: HttpOptions) -> Self {
+        Self::build(backend, SchemaOptions::default(), http, pool).await
+    }
+
+    async fn build(
+        backend: Backend,
+        options: SchemaOptions,
+        http: HttpOptions,
+        pool: PoolSettings,
+    ) -> Self {
         let scratch = format!(
             "relgql_test_{}_{}_{}",
             std::process::id(),
@@ -149,7 +164,7 @@ impl TestApp {
             rand::random::<u32>()
         );
         let url = create_database(backend, &scratch).await;
-        let db = relgql::db::migrated(&url, 4)
+        let db = relgql::db::migrated(&url, pool)
             .await
             .expect("a migrated scratch database");
         let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
@@ -172,6 +187,13 @@ impl TestApp {
             scratch,
             url,
         }
+    }
+
+    /// A pool of its own on the app's database, for holding locks or connections.
+    pub async fn other_pool(&self) -> DatabaseConnection {
+        relgql::db::connect(&self.url, 2)
+            .await
+            .expect("connect again")
     }
 
     /// Another instance of the app over the same database, with its own pool and
