@@ -17,6 +17,7 @@ use crate::graphql::limits::QueryLimits;
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::{self, AppSchema, SchemaOptions};
 use crate::http::{AppState, HttpOptions};
+use crate::throttle::ThrottleSettings;
 use crate::{db, seed};
 
 /// Runs the subcommand `cli` names (`serve` when none).
@@ -76,6 +77,11 @@ fn schema_options(settings: &Settings) -> SchemaOptions {
             max_query_bytes: settings.max_query_bytes,
             max_concurrent: settings.max_concurrent_requests,
         },
+        login: ThrottleSettings {
+            per_account: settings.login_failures_per_account,
+            per_address: settings.login_failures_per_address,
+            window: std::time::Duration::from_secs(settings.login_window_secs),
+        },
         introspection: settings.introspection,
     }
 }
@@ -129,7 +135,8 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         "relgql serving GraphQL on http://{}/graphql",
         settings.listen_addr
     );
-    axum::serve(listener, crate::app(state))
+    let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;

@@ -24,6 +24,12 @@ pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
 /// The default of `MAX_QUERY_BYTES` (32 KiB).
 pub const DEFAULT_MAX_QUERY_BYTES: usize = 32 * 1024;
 
+/// The default of `LOGIN_FAILURES_PER_ACCOUNT`.
+pub const DEFAULT_LOGIN_FAILURES_PER_ACCOUNT: u32 = 10;
+/// The default of `LOGIN_FAILURES_PER_ADDRESS`.
+pub const DEFAULT_LOGIN_FAILURES_PER_ADDRESS: u32 = 50;
+/// The default of `LOGIN_WINDOW_SECS` (15 minutes).
+pub const DEFAULT_LOGIN_WINDOW_SECS: u64 = 900;
 /// The default of `MAX_CONCURRENT_REQUESTS`.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 16;
 
@@ -143,6 +149,15 @@ pub struct Settings {
     /// deadline). Bounds the memory of answers in the making.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, global = true)]
     pub max_concurrent_requests: usize,
+    /// Failed sign-ins allowed per account within `LOGIN_WINDOW_SECS`.
+    #[arg(long, env = "LOGIN_FAILURES_PER_ACCOUNT", default_value_t = DEFAULT_LOGIN_FAILURES_PER_ACCOUNT, global = true)]
+    pub login_failures_per_account: u32,
+    /// Failed sign-ins allowed per client address within `LOGIN_WINDOW_SECS`.
+    #[arg(long, env = "LOGIN_FAILURES_PER_ADDRESS", default_value_t = DEFAULT_LOGIN_FAILURES_PER_ADDRESS, global = true)]
+    pub login_failures_per_address: u32,
+    /// The window over which failed sign-ins are counted, in seconds.
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = DEFAULT_LOGIN_WINDOW_SECS, global = true)]
+    pub login_window_secs: u64,
     /// Whether clients may introspect the schema (GraphiQL needs it).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,

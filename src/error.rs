@@ -32,6 +32,9 @@ pub enum ApiError {
     /// The request ran past its deadline or a statement past the statement
     /// timeout; `INTERNAL_SERVER_ERROR` with this message and `reason` `TIMEOUT`.
     Timeout(String),
+    /// Too many failed sign-ins; `FORBIDDEN` with `reason` `THROTTLED` and
+    /// `retryAfterSeconds`.
+    Throttled(String, u64),
     /// Something broke on our side; the detail is logged, never sent.
     Internal(Arc<anyhow::Error>),
 }
@@ -77,7 +80,8 @@ impl ApiError {
             | Self::Conflict(message)
             | Self::TooComplex(message)
             | Self::Unavailable(message)
-            | Self::Timeout(message) => message,
+            | Self::Timeout(message)
+            | Self::Throttled(message, _) => message,
             Self::Internal(_) => "internal server error",
         }
     }
@@ -87,7 +91,7 @@ impl ApiError {
         match self {
             Self::BadUserInput(_) | Self::InvalidField(..) => "BAD_USER_INPUT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Forbidden(_) | Self::Throttled(..) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::TooComplex(_) => "TOO_COMPLEX",
@@ -177,6 +181,10 @@ impl From<ApiError> for async_graphql::Error {
                 ApiError::InvalidField(field, _) => ext.set("field", *field),
                 ApiError::Unavailable(_) => ext.set("reason", "DATABASE_UNAVAILABLE"),
                 ApiError::Timeout(_) => ext.set("reason", "TIMEOUT"),
+                ApiError::Throttled(_, seconds) => {
+                    ext.set("reason", "THROTTLED");
+                    ext.set("retryAfterSeconds", *seconds);
+                }
                 _ => {}
             }
         })

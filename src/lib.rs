@@ -13,5 +13,6 @@ pub mod http;
 pub mod loaders;
 pub mod seed;
 pub mod telemetry;
+pub mod throttle;
 
 pub use http::{AppState, app};

@@ -278,7 +278,113 @@ async fn passwords_and_hashes_are_never_returned(backend: Backend) {
     assert_eq!(code, "BAD_USER_INPUT", "there is no such field");
 }
 
+fn throttled_app_options() -> relgql::graphql::SchemaOptions {
+    relgql::graphql::SchemaOptions {
+        login: relgql::throttle::ThrottleSettings {
+            per_account: 3,
+            per_address: 5,
+            window: std::time::Duration::from_secs(600),
+        },
+        ..Default::default()
+    }
+}
+
+/// Signs in from `address`; returns the body.
+async fn login_from(app: &TestApp, address: [u8; 4], email: &str, password: &str) -> Value {
+    let body =
+        json!({"query": LOGIN, "variables": {"input": {"email": email, "password": password}}});
+    let mut request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let addr = std::net::SocketAddr::from((address, 40000));
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    app.send(request).await.1
+}
+
+async fn failed_sign_ins_are_throttled_per_account(backend: Backend) {
+    let app = TestApp::with_options(
+        backend,
+        throttled_app_options(),
+        relgql::http::HttpOptions::default(),
+    )
+    .await;
+    app.write(
+        None,
+        REGISTER,
+        signup("Jo", "jo@example.com", "right password"),
+    )
+    .await;
+    // From three addresses, so that only the account's count can trip.
+    for n in 1..=3 {
+        let body = login_from(&app, [10, 0, 0, n], "jo@example.com", "wrong password").await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{body}"
+        );
+    }
+    // Now even the right password waits for the window.
+    let body = login_from(&app, [10, 0, 0, 9], "jo@example.com", "right password").await;
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(error["extensions"]["reason"], "THROTTLED");
+    let retry = error["extensions"]["retryAfterSeconds"].as_u64().unwrap();
+    assert!((1..=600).contains(&retry), "{retry}");
+    assert!(
+        error["message"].as_str().unwrap().contains("this account"),
+        "{body}"
+    );
+    // Another account is not affected.
+    app.write(
+        None,
+        REGISTER,
+        signup("Kim", "kim@example.com", "right password"),
+    )
+    .await;
+    let body = login_from(&app, [10, 0, 0, 9], "kim@example.com", "right password").await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+async fn failed_sign_ins_are_throttled_per_address(backend: Backend) {
+    let app = TestApp::with_options(
+        backend,
+        throttled_app_options(),
+        relgql::http::HttpOptions::default(),
+    )
+    .await;
+    app.write(
+        None,
+        REGISTER,
+        signup("Lu", "lu@example.com", "right password"),
+    )
+    .await;
+    // Five accounts guessed from one address.
+    for n in 0..5 {
+        let email = format!("nobody{n}@example.com");
+        login_from(&app, [192, 0, 2, 1], &email, "guess").await;
+    }
+    let body = login_from(&app, [192, 0, 2, 1], "lu@example.com", "right password").await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"], "THROTTLED",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("this address"),
+        "{body}"
+    );
+    // The same account from elsewhere signs in.
+    let body = login_from(&app, [192, 0, 2, 2], "lu@example.com", "right password").await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
 on_every_backend!(
+    failed_sign_ins_are_throttled_per_account,
+    failed_sign_ins_are_throttled_per_address,
     a_forged_an_expired_or_a_malformed_token_is_unauthenticated,
     a_token_of_a_deleted_user_is_unauthenticated_for_writes,
     registering_signs_in_and_viewer_is_the_new_user,

@@ -9,8 +9,9 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::blog::user::User;
 use crate::graphql::listing::Table;
-use crate::graphql::request::{request_db, signed_in, tokens};
+use crate::graphql::request::{client, request_db, signed_in, tokens};
 use crate::graphql::validate::{self, MAX_NAME};
+use crate::throttle::LoginThrottle;
 
 /// What it takes to open an account.
 #[derive(InputObject)]
@@ -98,8 +99,23 @@ impl AccountMutation {
         #[graphql(desc = "The account's credentials.")] input: LoginInput,
     ) -> ApiResult<AuthPayload> {
         let email = validate::email(&input.email)?;
+        let throttle = ctx.data::<LoginThrottle>().map_err(|_| {
+            ApiError::internal(anyhow::anyhow!("the schema carries no LoginThrottle"))
+        })?;
+        let client = client(ctx)?;
+        if let Err(throttled) = throttle.check(&email, client) {
+            let seconds = throttled.retry_after.as_secs().max(1);
+            tracing::warn!(by = throttled.by, "sign-in throttled");
+            return Err(ApiError::Throttled(
+                format!(
+                    "too many failed sign-ins for this {}; try again in {seconds} s",
+                    throttled.by
+                ),
+                seconds,
+            ));
+        }
         let found = user::Entity::find()
-            .filter(user::Column::Email.eq(email))
+            .filter(user::Column::Email.eq(email.as_str()))
             .one(&request_db(ctx)?)
             .await?;
         let hash = found.as_ref().and_then(|u| u.password_hash.clone());
@@ -108,12 +124,17 @@ impl AccountMutation {
             .map_err(ApiError::internal)?;
         match found {
             Some(row) if matches => {
+                throttle.succeeded(&email);
                 tracing::info!(user = row.id, "signed in");
                 session(ctx, row)
             }
-            _ => Err(ApiError::Unauthenticated(
-                "the email address or the password is wrong".into(),
-            )),
+            _ => {
+                throttle.failed(&email, client);
+                tracing::info!("sign-in failed");
+                Err(ApiError::Unauthenticated(
+                    "the email address or the password is wrong".into(),
+                ))
+            }
         }
     }
 

@@ -29,6 +29,7 @@ use crate::graphql::node::NodeQuery;
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::query::ReadQuery;
 use crate::graphql::subscription::SubscriptionRoot;
+use crate::throttle::{LoginThrottle, ThrottleSettings};
 
 /// The root query type.
 #[derive(MergedObject, Default)]
@@ -48,6 +49,8 @@ pub struct SchemaOptions {
     pub limits: PageLimits,
     /// What one operation may ask for.
     pub query_limits: QueryLimits,
+    /// Failed sign-ins allowed.
+    pub login: ThrottleSettings,
     /// Whether clients may introspect the schema.
     pub introspection: bool,
 }
@@ -60,6 +63,7 @@ impl Default for SchemaOptions {
                 default: config::DEFAULT_PAGE_SIZE,
             },
             query_limits: QueryLimits::default(),
+            login: ThrottleSettings::default(),
             introspection: true,
         }
     }
@@ -67,8 +71,9 @@ impl Default for SchemaOptions {
 
 /// Builds the schema; per-request state is attached to each request, not here.
 pub fn schema(options: SchemaOptions) -> AppSchema {
-    let builder =
-        Schema::build(Query::default(), Mutation::default(), SubscriptionRoot).data(options.limits);
+    let builder = Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
+        .data(options.limits)
+        .data(LoginThrottle::new(options.login));
     if options.introspection {
         builder.finish()
     } else {

@@ -19,6 +19,8 @@ use crate::loaders::{self, BatchScheduler, Loaders};
 pub struct RequestState {
     /// The signed-in user's id, from a valid bearer token.
     pub viewer: Option<i32>,
+    /// The client's address, when the server knows it (for sign-in throttling).
+    pub client: Option<std::net::IpAddr>,
     /// Issues tokens (for `register` and `login`).
     pub tokens: Arc<Tokens>,
     /// Where writes announce themselves to subscribers.
@@ -73,6 +75,7 @@ impl RequestState {
     ) -> Self {
         Self {
             viewer,
+            client: None,
             tokens,
             events,
             loaders: loaders(db.clone()),
@@ -175,4 +178,9 @@ pub async fn find_row<T: crate::graphql::listing::Table>(
         .one(&request_db(ctx)?)
         .await?
         .ok_or_else(|| ApiError::not_found(T::NAME, id))
+}
+
+/// The client's address, when known.
+pub fn client(ctx: &Context<'_>) -> ApiResult<Option<std::net::IpAddr>> {
+    Ok(state(ctx)?.client)
 }

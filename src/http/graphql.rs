@@ -13,7 +13,10 @@ use std::time::Instant;
 
 use async_graphql::{ErrorExtensionValues, Variables};
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -124,7 +127,12 @@ impl Refusal {
 }
 
 /// `POST /graphql`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
@@ -135,11 +143,16 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     if let Err(error) = state.gate.prepare(&mut request) {
         return refused(&request, error, media);
     }
-    execute(state, &headers, request, media).await
+    execute(state, &headers, client.map(|c| c.0.0.ip()), request, media).await
 }
 
 /// `GET /graphql` without a WebSocket upgrade: queries only.
-pub async fn get(state: AppState, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    state: AppState,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
@@ -158,7 +171,7 @@ pub async fn get(state: AppState, headers: HeaderMap, RawQuery(query): RawQuery)
         };
         return refusal.into_response(media);
     }
-    execute(state, &headers, request, media).await
+    execute(state, &headers, client.map(|c| c.0.0.ip()), request, media).await
 }
 
 fn not_acceptable() -> Response {
@@ -173,6 +186,7 @@ fn not_acceptable() -> Response {
 async fn execute(
     state: AppState,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
     request: async_graphql::Request,
     media: Media,
 ) -> Response {
@@ -187,12 +201,13 @@ async fn execute(
             return refusal.into_response(media);
         }
     };
-    let request_state = RequestState::new(
+    let mut request_state = RequestState::new(
         state.db.clone(),
         state.tokens.clone(),
         state.events.clone(),
         viewer,
     );
+    request_state.client = client;
     let db = request_state.db.clone();
     let scheduler = request_state.scheduler.clone();
     let span = tracing::info_span!(

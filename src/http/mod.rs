@@ -79,13 +79,14 @@ pub fn app(state: AppState) -> Router {
 /// `GET /graphql`: a WebSocket upgrade for subscriptions, or a query in the URL.
 async fn graphql_get(
     State(state): State<AppState>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     headers: HeaderMap,
     query: RawQuery,
 ) -> Response {
     match upgrade {
         Ok(upgrade) => subscriptions::upgrade(state, upgrade, &headers),
-        Err(_) => graphql::get(state, headers, query).await,
+        Err(_) => graphql::get(state, client, headers, query).await,
     }
 }
 
