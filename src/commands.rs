@@ -125,6 +125,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         },
         db,
         debug_sql_count: settings.debug_sql_count,
+        shutdown: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await
@@ -135,11 +136,18 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         "relgql serving GraphQL on http://{}/graphql",
         settings.listen_addr
     );
+    let shutdown = state.shutdown.clone();
     let app = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let stopping = shutdown.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests, closing subscriptions");
+            stopping.begin();
+        })
         .await
         .context("the server failed")?;
+    shutdown.drained(std::time::Duration::from_secs(5)).await;
     tracing::info!("relgql stopped gracefully");
     Ok(())
 }

@@ -149,6 +149,39 @@ async fn a_bad_token_in_connection_init_closes_the_connection(backend: Backend) 
     }
 }
 
+async fn shutdown_closes_subscriptions_with_a_close_frame(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let mut socket = connect(address, json!({})).await;
+    subscribe(&mut socket, "subscription { postPublished { id } }").await;
+    let shutdown = app.shutdown.clone();
+    let drained = tokio::spawn(async move {
+        shutdown.begin();
+        shutdown.drained(Duration::from_secs(5)).await;
+    });
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("an answer")
+        {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => break other,
+        }
+    };
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1001);
+            assert_eq!(frame.reason, "the server is shutting down");
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    drop(socket);
+    tokio::time::timeout(Duration::from_secs(5), drained)
+        .await
+        .expect("the server stops waiting once the session ended")
+        .unwrap();
+}
+
 async fn a_subscription_over_post_is_refused_cleanly(backend: Backend) {
     let app = TestApp::with_fixture(backend).await;
     let (code, _) = app.error("subscription { postPublished { id } }").await;
@@ -156,6 +189,7 @@ async fn a_subscription_over_post_is_refused_cleanly(backend: Backend) {
 }
 
 on_every_backend!(
+    shutdown_closes_subscriptions_with_a_close_frame,
     comments_on_a_post_reach_its_subscribers,
     published_posts_reach_subscribers_once,
     a_bad_token_in_connection_init_closes_the_connection,

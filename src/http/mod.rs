@@ -3,6 +3,7 @@
 mod graphiql;
 mod graphql;
 mod health;
+mod shutdown;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::graphql::AppSchema;
 use crate::graphql::gate::Gate;
 
 pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media};
+pub use shutdown::Shutdown;
 
 /// What every handler shares: built once, cloned per request.
 #[derive(Clone)]
@@ -40,6 +42,8 @@ pub struct AppState {
     pub http: HttpOptions,
     /// What every operation passes before it runs (limits, parse cache).
     pub gate: Arc<Gate>,
+    /// Tells WebSocket sessions to close when the server stops.
+    pub shutdown: Shutdown,
 }
 
 /// Settings of the HTTP layer.

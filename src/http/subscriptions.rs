@@ -26,6 +26,9 @@ use crate::graphql::request::RequestState;
 /// The close code for a connection refused at `connection_init` (graphql-transport-ws).
 const FORBIDDEN: u16 = 4403;
 
+/// The close code for sessions ended by the server stopping (RFC 6455: going away).
+const GOING_AWAY: u16 = 1001;
+
 /// Accepts a WebSocket for subscriptions, if it speaks a GraphQL protocol.
 pub fn upgrade(state: AppState, upgrade: WebSocketUpgrade, headers: &HeaderMap) -> Response {
     let Some(protocol) = protocol(headers) else {
@@ -64,6 +67,7 @@ async fn serve(
             })
         });
     let refused = Arc::new(AtomicBool::new(false));
+    let shutdown = state.shutdown.clone();
     let executor = Gated {
         schema: state.schema.clone(),
         gate: state.gate.clone(),
@@ -89,7 +93,20 @@ async fn serve(
             }
         });
     futures_util::pin_mut!(output);
-    while let Some(message) = output.next().await {
+    let _session = shutdown.session();
+    loop {
+        let message = tokio::select! {
+            message = output.next() => message,
+            () = shutdown.begun() => {
+                let close = Message::Close(Some(CloseFrame {
+                    code: GOING_AWAY,
+                    reason: "the server is shutting down".into(),
+                }));
+                let _ = sink.send(close).await;
+                break;
+            }
+        };
+        let Some(message) = message else { break };
         if sink.send(message).await.is_err() {
             break;
         }

@@ -107,6 +107,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The app's token issuer, to sign users in without a password.
     pub tokens: Arc<Tokens>,
+    /// Stops the app's WebSocket sessions, as a server shutdown does.
+    pub shutdown: relgql::http::Shutdown,
     backend: Backend,
     scratch: String,
     url: String,
@@ -170,6 +172,7 @@ impl TestApp {
         let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
         let events = Events::for_database(&db).await.expect("events");
         let schema = relgql::graphql::schema(options);
+        let shutdown = relgql::http::Shutdown::default();
         let state = AppState {
             gate: Arc::new(Gate::new(&schema, &options)),
             schema,
@@ -178,11 +181,13 @@ impl TestApp {
             db: db.clone(),
             debug_sql_count: false,
             http,
+            shutdown: shutdown.clone(),
         };
         Self {
             router: app(state),
             db,
             tokens,
+            shutdown,
             backend,
             scratch,
             url,
@@ -212,6 +217,7 @@ impl TestApp {
             db,
             debug_sql_count: false,
             http: HttpOptions::default(),
+            shutdown: Default::default(),
         };
         app(state)
     }
