@@ -194,6 +194,11 @@ impl TestApp {
         }
     }
 
+    /// The scratch database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// A pool of its own on the app's database, for holding locks or connections.
     pub async fn other_pool(&self) -> DatabaseConnection {
         relgql::db::connect(&self.url, 2)
