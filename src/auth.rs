@@ -99,23 +99,39 @@ impl Tokens {
     }
 }
 
+/// Password hashes computed at once. Each takes 19 MiB and a core for a while, so a
+/// flood of sign-ins queues here instead of taking the machine's memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Runs one password-hashing job off the async threads, in its turn.
+async fn hashing<T: Send + 'static>(
+    job: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .context("the hashing queue is closed")?;
+    tokio::task::spawn_blocking(job)
+        .await
+        .context("the hashing task failed")?
+}
+
 /// The argon2id hash (PHC string) of `password`, computed off the async threads.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
             .map_err(|e| anyhow::anyhow!("cannot hash a password: {e}"))
     })
     .await
-    .context("the hashing task failed")?
 }
 
 /// Whether `password` matches `hash`. Without a hash (no such user, or a user
 /// without a password) it still spends the time of a check, so timing does not
 /// tell which emails have accounts.
 pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let stored = hash.as_deref().unwrap_or(DUMMY_HASH);
         let parsed = PasswordHash::new(stored)
             .map_err(|e| anyhow::anyhow!("a stored hash is malformed: {e}"))?;
@@ -125,7 +141,6 @@ pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::
         Ok(matches && hash.is_some())
     })
     .await
-    .context("the verifying task failed")?
 }
 
 /// A valid argon2id hash of a random password, to verify against when there is no user.

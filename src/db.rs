@@ -159,10 +159,11 @@ impl CountingDb {
         }
     }
 
-    /// Like [`new`](Self::new), for one short request: on PostgreSQL its reads share
-    /// one pooled connection, taken at the first read and given back when the last
-    /// clone of the handle drops (see [`Held`]). Not for long-lived handles such as a
-    /// WebSocket connection's, which would keep a pooled connection for their life.
+    /// Like [`new`](Self::new), for one short request: on PostgreSQL its statements
+    /// outside transactions share one pooled connection, taken at the first and
+    /// given back when the last clone of the handle drops (see [`Held`]). Not for
+    /// long-lived handles such as a WebSocket connection's, which would keep a
+    /// pooled connection for their life.
     pub fn for_request(inner: DatabaseConnection) -> Self {
         let held = (inner.get_database_backend() == DbBackend::Postgres).then(|| {
             Arc::new(Held {
@@ -194,7 +195,8 @@ impl CountingDb {
     }
 }
 
-/// One pooled PostgreSQL connection kept for the reads of one request.
+/// One pooled PostgreSQL connection kept for the statements of one request that
+/// run outside a transaction.
 ///
 /// SeaORM takes a connection from the pool for each statement, and sqlx checks a
 /// connection with a round trip (a `Sync`) each time it goes back: a request of
@@ -230,6 +232,27 @@ impl Held {
                 // A connection that failed may be broken: let the pool check it.
                 slot.take();
                 Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(error))))
+            }
+        }
+    }
+
+    /// Runs `stmt` (a write outside a transaction) on the held connection: a request
+    /// that holds one must not wait for a second.
+    async fn execute(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
+        let mut slot = self.conn.lock().await;
+        let conn = match slot.as_mut() {
+            Some(conn) => conn,
+            None => slot.insert(self.pool.acquire().await.map_err(acquire_error)?),
+        };
+        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+        let done = sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+            .execute(&mut **conn)
+            .await;
+        match done {
+            Ok(done) => Ok(done.into()),
+            Err(error) => {
+                slot.take();
+                Err(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error))))
             }
         }
     }
@@ -278,6 +301,9 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.sent(&stmt);
+        if let Some(held) = &self.held {
+            return held.execute(&stmt).await;
+        }
         self.inner.execute_raw(stmt).await
     }
 

@@ -216,7 +216,7 @@ impl BlogMutation {
             Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
                 ApiError::not_found("Post", &input.post_id)
             }
-            _ => ApiError::internal(e),
+            _ => ApiError::from_database(&e),
         })?;
         let event = Event::CommentAdded {
             comment: row.id,

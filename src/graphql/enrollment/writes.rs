@@ -208,7 +208,7 @@ impl EnrollmentMutation {
                     "the student or the course was just deleted".into(),
                 ));
             }
-            Err(e) => return Err(ApiError::internal(e)),
+            Err(e) => return Err(ApiError::from_database(&e)),
         }
         let row = student_course::Entity::find_by_id(key)
             .one(&db)
