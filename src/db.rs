@@ -217,44 +217,36 @@ impl std::fmt::Debug for Held {
 impl Held {
     /// The rows of `stmt`, read on the held connection.
     async fn query_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let mut slot = self.conn.lock().await;
-        let conn = match slot.as_mut() {
-            Some(conn) => conn,
-            None => slot.insert(self.pool.acquire().await.map_err(acquire_error)?),
-        };
-        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
-        let rows = sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
-            .fetch_all(&mut **conn)
-            .await;
-        match rows {
-            Ok(rows) => Ok(rows.into_iter().map(QueryResult::from).collect()),
-            Err(error) => {
-                // A connection that failed may be broken: let the pool check it.
-                slot.take();
-                Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(error))))
-            }
-        }
+        let mut slot = self.connection().await?;
+        let rows = statement(stmt).fetch_all(connection(&mut slot)).await;
+        let rows = Self::checked(&mut slot, rows).map_err(DbErr::Query)?;
+        Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 
     /// Runs `stmt` (a write outside a transaction) on the held connection: a request
     /// that holds one must not wait for a second.
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
+        let mut slot = self.connection().await?;
+        let done = statement(stmt).execute(connection(&mut slot)).await;
+        Ok(Self::checked(&mut slot, done).map_err(DbErr::Exec)?.into())
+    }
+
+    /// The slot, holding a connection (taken from the pool if it held none).
+    async fn connection(&self) -> Result<Slot<'_>, DbErr> {
         let mut slot = self.conn.lock().await;
-        let conn = match slot.as_mut() {
-            Some(conn) => conn,
-            None => slot.insert(self.pool.acquire().await.map_err(acquire_error)?),
-        };
-        let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
-        let done = sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
-            .execute(&mut **conn)
-            .await;
-        match done {
-            Ok(done) => Ok(done.into()),
-            Err(error) => {
-                slot.take();
-                Err(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error))))
-            }
+        if slot.is_none() {
+            *slot = Some(self.pool.acquire().await.map_err(acquire_error)?);
         }
+        Ok(slot)
+    }
+
+    /// `result`, after giving back a connection that failed: it may be broken, and
+    /// the pool checks it before reuse.
+    fn checked<T>(slot: &mut Slot<'_>, result: Result<T, sqlx::Error>) -> Result<T, RuntimeErr> {
+        result.map_err(|error| {
+            slot.take();
+            RuntimeErr::SqlxError(Arc::new(error))
+        })
     }
 
     /// Gives the held connection back to the pool, unless a read is using it.
@@ -263,6 +255,19 @@ impl Held {
             slot.take();
         }
     }
+}
+
+type Slot<'a> = tokio::sync::MutexGuard<'a, Option<PoolConnection<Postgres>>>;
+
+/// The connection in a slot that [`Held::connection`] filled.
+fn connection<'a>(slot: &'a mut Slot<'_>) -> &'a mut sqlx::PgConnection {
+    slot.as_mut().expect("Held::connection fills the slot")
+}
+
+/// `stmt` as an sqlx query, bound the way SeaORM binds it.
+fn statement(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+    sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
 fn acquire_error(error: sqlx::Error) -> DbErr {

@@ -278,15 +278,21 @@ async fn passwords_and_hashes_are_never_returned(backend: Backend) {
     assert_eq!(code, "BAD_USER_INPUT", "there is no such field");
 }
 
-fn throttled_app_options() -> relgql::graphql::SchemaOptions {
-    relgql::graphql::SchemaOptions {
+/// An app that throttles after 3 failures per account and 5 per address, with an
+/// account `email` whose password is "right password".
+async fn throttled_app(backend: Backend, email: &str) -> TestApp {
+    let options = relgql::graphql::SchemaOptions {
         login: relgql::throttle::ThrottleSettings {
             per_account: 3,
             per_address: 5,
             window: std::time::Duration::from_secs(600),
         },
         ..Default::default()
-    }
+    };
+    let app = TestApp::with_options(backend, options, relgql::http::HttpOptions::default()).await;
+    app.write(None, REGISTER, signup("Throttled", email, "right password"))
+        .await;
+    app
 }
 
 /// Signs in from `address`; returns the body.
@@ -305,18 +311,7 @@ async fn login_from(app: &TestApp, address: [u8; 4], email: &str, password: &str
 }
 
 async fn failed_sign_ins_are_throttled_per_account(backend: Backend) {
-    let app = TestApp::with_options(
-        backend,
-        throttled_app_options(),
-        relgql::http::HttpOptions::default(),
-    )
-    .await;
-    app.write(
-        None,
-        REGISTER,
-        signup("Jo", "jo@example.com", "right password"),
-    )
-    .await;
+    let app = throttled_app(backend, "jo@example.com").await;
     // From three addresses, so that only the account's count can trip.
     for n in 1..=3 {
         let body = login_from(&app, [10, 0, 0, n], "jo@example.com", "wrong password").await;
@@ -348,18 +343,7 @@ async fn failed_sign_ins_are_throttled_per_account(backend: Backend) {
 }
 
 async fn failed_sign_ins_are_throttled_per_address(backend: Backend) {
-    let app = TestApp::with_options(
-        backend,
-        throttled_app_options(),
-        relgql::http::HttpOptions::default(),
-    )
-    .await;
-    app.write(
-        None,
-        REGISTER,
-        signup("Lu", "lu@example.com", "right password"),
-    )
-    .await;
+    let app = throttled_app(backend, "lu@example.com").await;
     // Five accounts guessed from one address.
     for n in 0..5 {
         let email = format!("nobody{n}@example.com");
