@@ -139,6 +139,17 @@ async fn exponential_fragments_are_refused_at_once(backend: Backend) {
     let error = refusal(&app, &query, json!({})).await;
     assert_eq!(error["extensions"]["code"], "TOO_COMPLEX");
     assert_eq!(error["extensions"]["limit"], "fields");
+
+    // The same at the root of the operation, where root fields are counted too.
+    let mut query = String::from("{ ...R30 }\nfragment R0 on Query { viewer { id } }\n");
+    for i in 1..=30 {
+        query.push_str(&format!(
+            "fragment R{i} on Query {{ ...R{p} ...R{p} }}\n",
+            p = i - 1
+        ));
+    }
+    let error = refusal(&app, &query, json!({})).await;
+    assert_eq!(error["extensions"]["limit"], "fields");
 }
 
 async fn fragment_cycles_are_refused(backend: Backend) {

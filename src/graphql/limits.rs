@@ -317,41 +317,50 @@ pub fn check(
     directives(operation.node.directives.len(), operation.pos, limits)
         .map_err(Exceeded::into_server_error)?;
     let measure = pricer.selection_set(&operation.node.selection_set.node, root)?;
-    let root_fields = pricer.root_fields(&operation.node.selection_set.node)?;
-    let over = if root_fields > limits.max_root_fields {
-        Some(Exceeded::new(
-            "rootFields",
-            root_fields,
-            limits.max_root_fields,
-            "the number of root fields",
-            Some(operation.pos),
-        ))
-    } else if measure.depth > limits.max_depth {
-        Some(Exceeded::new(
-            "depth",
-            measure.depth,
-            limits.max_depth,
-            "the query's depth",
-            Some(operation.pos),
-        ))
-    } else if measure.fields > limits.max_fields {
+    let at = Some(operation.pos);
+    let over = if measure.fields > limits.max_fields {
+        let what = "the number of fields (aliases included, fragments expanded)";
         Some(Exceeded::new(
             "fields",
             measure.fields,
             limits.max_fields,
-            "the number of fields (aliases included, fragments expanded)",
-            Some(operation.pos),
-        ))
-    } else if measure.cost > limits.max_cost {
-        Some(Exceeded::new(
-            "cost",
-            measure.cost,
-            limits.max_cost,
-            "the query's cost (lists multiplied by their first/last)",
-            Some(operation.pos),
+            what,
+            at,
         ))
     } else {
-        None
+        // Root fields are counted by walking fragments again, unmemoised: only now
+        // that the field count, which bounds that walk, is known to be small.
+        let root_fields = pricer.root_fields(&operation.node.selection_set.node)?;
+        if root_fields > limits.max_root_fields {
+            let what = "the number of root fields";
+            Some(Exceeded::new(
+                "rootFields",
+                root_fields,
+                limits.max_root_fields,
+                what,
+                at,
+            ))
+        } else if measure.depth > limits.max_depth {
+            let what = "the query's depth";
+            Some(Exceeded::new(
+                "depth",
+                measure.depth,
+                limits.max_depth,
+                what,
+                at,
+            ))
+        } else if measure.cost > limits.max_cost {
+            let what = "the query's cost (lists multiplied by their first/last)";
+            Some(Exceeded::new(
+                "cost",
+                measure.cost,
+                limits.max_cost,
+                what,
+                at,
+            ))
+        } else {
+            None
+        }
     };
     match over {
         Some(exceeded) => Err(exceeded.into_server_error()),
