@@ -86,13 +86,13 @@ impl LoginThrottle {
                 retry_after,
             });
         }
-        if let Some(address) = address {
-            if let Some(retry_after) = over(&Key::Address(address), self.settings.per_address) {
-                return Err(Throttled {
-                    by: "address",
-                    retry_after,
-                });
-            }
+        if let Some(address) = address
+            && let Some(retry_after) = over(&Key::Address(address), self.settings.per_address)
+        {
+            return Err(Throttled {
+                by: "address",
+                retry_after,
+            });
         }
         Ok(())
     }
