@@ -145,8 +145,9 @@ pub struct Settings {
     /// Longest query text, in bytes.
     #[arg(long, env = "MAX_QUERY_BYTES", default_value_t = DEFAULT_MAX_QUERY_BYTES, global = true)]
     pub max_query_bytes: usize,
-    /// Most GraphQL requests executing at once; more wait their turn (within their
-    /// deadline). Bounds the memory of answers in the making.
+    /// Slots of the concurrency budget: an operation takes one per 2,000 of cost
+    /// (at least one), and waits its turn (within its deadline) when they are taken.
+    /// Bounds the memory of answers in the making.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, global = true)]
     pub max_concurrent_requests: usize,
     /// Failed sign-ins allowed per account within `LOGIN_WINDOW_SECS`.

@@ -22,6 +22,10 @@ use crate::graphql::{AppSchema, SchemaOptions};
 /// How many documents are kept; when full, the cache starts over.
 const CAPACITY: usize = 256;
 
+/// The cost that takes one slot of the concurrency budget: the workload's point
+/// lookups and feeds take one, its 1,500-row user list (cost ~6,800) four.
+pub const COST_PER_SLOT: u64 = 2_000;
+
 /// Longer queries are parsed every time, so that the cache stays small.
 const LONGEST_KEPT: usize = 16 * 1024;
 
@@ -81,13 +85,23 @@ impl Gate {
         }
     }
 
-    /// Waits for a turn to execute; the turn ends when the permit drops.
-    pub async fn turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+    /// Waits for a turn to execute an operation of `measure`; the turn ends when
+    /// the permit drops. Heavier operations take more of the concurrency budget (one
+    /// slot per [`COST_PER_SLOT`] of cost, at least one and at most all), so the
+    /// memory of answers in the making follows their cost, not their number.
+    pub async fn turn(&self, measure: Measure) -> tokio::sync::OwnedSemaphorePermit {
+        let slots = self.slots(measure);
         self.permits
             .clone()
-            .acquire_owned()
+            .acquire_many_owned(slots)
             .await
             .expect("the gate's semaphore is never closed")
+    }
+
+    fn slots(&self, measure: Measure) -> u32 {
+        let all = u32::try_from(self.limits.max_concurrent).unwrap_or(u32::MAX);
+        let slots = measure.cost.div_ceil(COST_PER_SLOT).max(1);
+        u32::try_from(slots).unwrap_or(u32::MAX).min(all)
     }
 
     /// Checks `request`'s operation against the limits and gives it its parsed
@@ -121,6 +135,22 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heavier_operations_take_more_of_the_concurrency_budget() {
+        let options = SchemaOptions::default();
+        let gate = Gate::new(&crate::graphql::schema(options), &options);
+        let cost = |cost| Measure {
+            cost,
+            ..Measure::default()
+        };
+        assert_eq!(gate.slots(cost(0)), 1);
+        assert_eq!(gate.slots(cost(15)), 1);
+        assert_eq!(gate.slots(cost(COST_PER_SLOT)), 1);
+        assert_eq!(gate.slots(cost(6_751)), 4);
+        let all = options.query_limits.max_concurrent as u32;
+        assert_eq!(gate.slots(cost(u64::MAX)), all, "never more than all");
+    }
 
     #[test]
     fn the_cache_stays_bounded() {

@@ -36,8 +36,9 @@ pub struct QueryLimits {
     pub max_directives: usize,
     /// Longest query text, in bytes.
     pub max_query_bytes: usize,
-    /// Most HTTP operations executing at once; the others wait their turn, within
-    /// their deadline. This bounds the memory that answers in the making take.
+    /// Slots of the concurrency budget for HTTP operations: each takes one per
+    /// `COST_PER_SLOT` of cost (see `Gate::turn`); the others wait their turn,
+    /// within their deadline. This bounds the memory of answers in the making.
     pub max_concurrent: usize,
 }
 

@@ -26,6 +26,7 @@ use tracing::Instrument;
 use super::AppState;
 use crate::auth::Tokens;
 use crate::error::ApiError;
+use crate::graphql::limits::Measure;
 use crate::graphql::request::RequestState;
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
@@ -140,10 +141,12 @@ pub async fn post(
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(media),
     };
-    if let Err(error) = state.gate.prepare(&mut request) {
-        return refused(&request, error, media);
-    }
-    execute(state, &headers, client.map(|c| c.0.0.ip()), request, media).await
+    let measure = match state.gate.prepare(&mut request) {
+        Ok(measure) => measure,
+        Err(error) => return refused(&request, error, media),
+    };
+    let client = client.map(|c| c.0.0.ip());
+    execute(state, &headers, client, request, measure, media).await
 }
 
 /// `GET /graphql` without a WebSocket upgrade: queries only.
@@ -160,9 +163,10 @@ pub async fn get(
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(media),
     };
-    if let Err(error) = state.gate.prepare(&mut request) {
-        return refused(&request, error, media);
-    }
+    let measure = match state.gate.prepare(&mut request) {
+        Ok(measure) => measure,
+        Err(error) => return refused(&request, error, media),
+    };
     if !is_query(&mut request) {
         let refusal = Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
@@ -171,7 +175,15 @@ pub async fn get(
         };
         return refusal.into_response(media);
     }
-    execute(state, &headers, client.map(|c| c.0.0.ip()), request, media).await
+    execute(
+        state,
+        &headers,
+        client.map(|c| c.0.0.ip()),
+        request,
+        measure,
+        media,
+    )
+    .await
 }
 
 fn not_acceptable() -> Response {
@@ -188,6 +200,7 @@ async fn execute(
     headers: &HeaderMap,
     client: Option<std::net::IpAddr>,
     request: async_graphql::Request,
+    measure: Measure,
     media: Media,
 ) -> Response {
     let viewer = match signed_in_as(&state.tokens, headers) {
@@ -217,7 +230,7 @@ async fn execute(
     let started = Instant::now();
     let deadline = state.http.request_timeout;
     let execution = async {
-        let _turn = state.gate.turn().await;
+        let _turn = state.gate.turn(measure).await;
         let execution = state.schema.execute(request.data(request_state));
         scheduler.run(execution).await
     };
