@@ -42,6 +42,10 @@ try {
   await page.evaluate((text) => {
     document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue(text);
   }, query);
+  // GraphiQL reads the operation names out of the editor after a debounce; run
+  // before that and it sends the old default's name ("Feed") with the new text,
+  // which the server rightly refuses as an unknown operation.
+  await page.waitForTimeout(1000);
   await page.click(".graphiql-query-editor .CodeMirror");
   await page.keyboard.press("Control+Enter");
   await page.waitForFunction(
