@@ -11,6 +11,14 @@ pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// The default of `MAX_BODY_BYTES` (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1_048_576;
 
+/// The default of `DB_MAX_CONNECTIONS`.
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
+/// The default of `DB_ACQUIRE_TIMEOUT_MS`.
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3_000;
+/// The default of `DB_STATEMENT_TIMEOUT_MS`.
+pub const DEFAULT_DB_STATEMENT_TIMEOUT_MS: u64 = 5_000;
+/// The default of `REQUEST_TIMEOUT_MS`.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// The default of `MAX_DEPTH`: deepest nesting of fields.
 pub const DEFAULT_MAX_DEPTH: u64 = 12;
 /// The default of `MAX_FIELDS`: fields (aliases included) in one operation.
@@ -69,14 +77,14 @@ pub struct Settings {
     #[arg(long, env = "DEFAULT_PAGE_SIZE", default_value_t = DEFAULT_PAGE_SIZE, global = true)]
     pub default_page_size: u32,
     /// Most database connections in the pool.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS, global = true)]
     pub db_max_connections: u32,
     /// How long a statement waits for a free pooled connection before the request
     /// fails with "the database is unavailable", in milliseconds.
     #[arg(
         long,
         env = "DB_ACQUIRE_TIMEOUT_MS",
-        default_value_t = 3_000,
+        default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
         global = true
     )]
     pub db_acquire_timeout_ms: u64,
@@ -85,7 +93,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "DB_STATEMENT_TIMEOUT_MS",
-        default_value_t = 5_000,
+        default_value_t = DEFAULT_DB_STATEMENT_TIMEOUT_MS,
         global = true
     )]
     pub db_statement_timeout_ms: u64,
@@ -93,7 +101,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "REQUEST_TIMEOUT_MS",
-        default_value_t = 10_000,
+        default_value_t = DEFAULT_REQUEST_TIMEOUT_MS,
         global = true
     )]
     pub request_timeout_ms: u64,

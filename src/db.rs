@@ -30,8 +30,9 @@ pub struct PoolSettings {
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(5),
+            max_connections: crate::config::DEFAULT_DB_MAX_CONNECTIONS,
+            acquire_timeout: Duration::from_millis(crate::config::DEFAULT_DB_ACQUIRE_TIMEOUT_MS),
+            // None unless asked for: migrations may run long.
             statement_timeout: None,
         }
     }

@@ -64,6 +64,14 @@ impl ApiError {
         }
     }
 
+    /// The error as a request-level GraphQL error, raised outside any field:
+    /// located at `pos` when given, with no location otherwise.
+    pub fn into_server_error(self, pos: Option<async_graphql::Pos>) -> async_graphql::ServerError {
+        let mut error = async_graphql::Error::from(self).into_server_error(Default::default());
+        error.locations = pos.into_iter().collect();
+        error
+    }
+
     /// An internal error; its detail stays in the logs.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(Arc::new(error.into()))

@@ -126,28 +126,26 @@ async fn thousands_of_aliases_are_refused(backend: Backend) {
     assert_eq!(error["extensions"]["max"], 32);
 }
 
+/// `operation` (which spreads `F30`) with fragments on `on`, each spreading the
+/// previous one twice down to `F0 { leaf }`: 2^30 times `leaf` once expanded.
+fn doubling(operation: &str, on: &str, leaf: &str) -> String {
+    let mut query = format!("{operation}\nfragment F0 on {on} {{ {leaf} }}\n");
+    for i in 1..=30 {
+        let p = i - 1;
+        query.push_str(&format!("fragment F{i} on {on} {{ ...F{p} ...F{p} }}\n"));
+    }
+    query
+}
+
 async fn exponential_fragments_are_refused_at_once(backend: Backend) {
     let app = TestApp::new(backend).await;
-    // Each fragment spreads the previous one twice: 2^30 fields once expanded.
-    let mut query = String::from("{ viewer { ...F30 } }\nfragment F0 on User { id name }\n");
-    for i in 1..=30 {
-        query.push_str(&format!(
-            "fragment F{i} on User {{ ...F{p} ...F{p} }}\n",
-            p = i - 1
-        ));
-    }
+    let query = doubling("{ viewer { ...F30 } }", "User", "id name");
     let error = refusal(&app, &query, json!({})).await;
     assert_eq!(error["extensions"]["code"], "TOO_COMPLEX");
     assert_eq!(error["extensions"]["limit"], "fields");
 
     // The same at the root of the operation, where root fields are counted too.
-    let mut query = String::from("{ ...R30 }\nfragment R0 on Query { viewer { id } }\n");
-    for i in 1..=30 {
-        query.push_str(&format!(
-            "fragment R{i} on Query {{ ...R{p} ...R{p} }}\n",
-            p = i - 1
-        ));
-    }
+    let query = doubling("{ ...F30 }", "Query", "viewer { id }");
     let error = refusal(&app, &query, json!({})).await;
     assert_eq!(error["extensions"]["limit"], "fields");
 }

@@ -182,6 +182,27 @@ async fn shutdown_closes_subscriptions_with_a_close_frame(backend: Backend) {
         .unwrap();
 }
 
+async fn subscriptions_pass_the_same_limits(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let mut socket = connect(address, json!({})).await;
+    let aliases: String = (0..600).map(|i| format!("a{i}: id ")).collect();
+    subscribe(
+        &mut socket,
+        &format!("subscription {{ postPublished {{ {aliases} }} }}"),
+    )
+    .await;
+    let message = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    // The refusal comes as the subscription's one result, before anything runs.
+    assert_eq!(message["type"], "next", "{message}");
+    assert!(message["payload"]["data"].is_null(), "{message}");
+    let error = &message["payload"]["errors"][0];
+    assert_eq!(error["extensions"]["code"], "TOO_COMPLEX", "{message}");
+    assert_eq!(error["extensions"]["limit"], "fields", "{message}");
+}
+
 async fn a_subscription_over_post_is_refused_cleanly(backend: Backend) {
     let app = TestApp::with_fixture(backend).await;
     let (code, _) = app.error("subscription { postPublished { id } }").await;
@@ -189,6 +210,7 @@ async fn a_subscription_over_post_is_refused_cleanly(backend: Backend) {
 }
 
 on_every_backend!(
+    subscriptions_pass_the_same_limits,
     shutdown_closes_subscriptions_with_a_close_frame,
     comments_on_a_post_reach_its_subscribers,
     published_posts_reach_subscribers_once,

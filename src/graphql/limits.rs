@@ -19,6 +19,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Pos, ServerError, Value, Variables};
 
+use crate::error::ApiError;
 use crate::graphql::pagination::PageLimits;
 
 /// The limits, each configurable (see `config.rs` for the settings).
@@ -82,80 +83,69 @@ impl Measure {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exceeded {
     /// `depth`, `fields`, `rootFields`, `cost`, `directives` or `queryBytes`.
-    pub limit: &'static str,
+    limit: &'static str,
     /// What the operation asks for.
-    pub found: u64,
+    found: u64,
     /// The limit.
-    pub max: u64,
+    max: u64,
     message: String,
     pos: Option<Pos>,
 }
 
 impl Exceeded {
-    fn new(limit: &'static str, found: u64, max: u64, what: &str, pos: Option<Pos>) -> Self {
-        Self {
+    /// The refusal when `found` (`what`, in the message) is over `max`.
+    fn over(
+        limit: &'static str,
+        found: u64,
+        max: u64,
+        what: &str,
+        pos: Option<Pos>,
+    ) -> Option<Self> {
+        (found > max).then(|| Self {
             limit,
             found,
             max,
             message: format!(
                 "{what} is {found}, over the limit of {max} (by {})",
-                found.saturating_sub(max)
+                found - max
             ),
             pos,
-        }
+        })
     }
 
     /// The GraphQL error: `TOO_COMPLEX`, with `limit`, the value found (under the
     /// limit's own name, `cost` for instance) and `max` in its extensions.
     pub fn into_server_error(self) -> ServerError {
-        let mut error = ServerError::new(self.message, self.pos);
-        let mut extensions = async_graphql::ErrorExtensionValues::default();
-        extensions.set("code", "TOO_COMPLEX");
+        let mut error = ApiError::TooComplex(self.message).into_server_error(self.pos);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
         extensions.set("limit", self.limit);
         extensions.set(self.limit, self.found);
         extensions.set("max", self.max);
-        error.extensions = Some(extensions);
         error
     }
 }
 
 /// A document that cannot be priced because a fragment spreads itself.
 fn fragment_cycle(name: &Name, pos: Pos) -> ServerError {
-    let mut error = ServerError::new(
-        format!("fragment `{name}` spreads itself, directly or through other fragments"),
-        Some(pos),
-    );
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "BAD_USER_INPUT");
-    error.extensions = Some(extensions);
-    error
+    let message = format!("fragment `{name}` spreads itself, directly or through other fragments");
+    ApiError::bad_input(message).into_server_error(Some(pos))
 }
 
 /// Refuses query text too long or, before it is parsed, nested too deep: the
 /// parser recurses once per level, so nesting is bounded before it runs.
 pub fn check_text(query: &str, limits: &QueryLimits) -> Result<(), Exceeded> {
-    if query.len() > limits.max_query_bytes {
-        return Err(Exceeded::new(
-            "queryBytes",
-            query.len() as u64,
-            limits.max_query_bytes as u64,
-            "the query's length in bytes",
-            None,
-        ));
+    let (length, max_length) = (query.len() as u64, limits.max_query_bytes as u64);
+    let what = "the query's length in bytes";
+    if let Some(exceeded) = Exceeded::over("queryBytes", length, max_length, what, None) {
+        return Err(exceeded);
     }
     // Each field level takes at most a `{` and its arguments a few `(`/`[`/`{` more.
     let max_nesting = limits.max_depth.saturating_mul(4).saturating_add(16);
-    let nesting = nesting(query);
-    if nesting > max_nesting {
-        return Err(Exceeded::new(
-            "depth",
-            nesting,
-            max_nesting,
-            "the query's nesting of brackets",
-            None,
-        ));
+    let what = "the query's nesting of brackets";
+    match Exceeded::over("depth", nesting(query), max_nesting, what, None) {
+        Some(exceeded) => Err(exceeded),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The deepest nesting of `{`, `(` and `[` in GraphQL text, strings and comments skipped.
@@ -199,7 +189,7 @@ fn nesting(query: &str) -> u64 {
 }
 
 /// What the limits need to know of the schema: each field's type, and whether it
-/// takes `first` (a connection, priced by its page size).
+/// is a connection (priced by its page size).
 #[derive(Debug, Default)]
 pub struct Shape {
     types: HashMap<String, HashMap<String, FieldShape>>,
@@ -256,7 +246,9 @@ impl Shape {
                             let BaseType::Named(name) = &ty.base else {
                                 unreachable!("lists were unwrapped")
                             };
-                            let paged = field.arguments.iter().any(|a| a.node.name.node == "first");
+                            // A connection: priced by its page size.
+                            let paged = name.ends_with("Connection")
+                                && field.arguments.iter().any(|a| a.node.name.node == "first");
                             let shape = FieldShape {
                                 ty: name.to_string(),
                                 paged,
@@ -315,71 +307,39 @@ pub fn check(
         pages,
         fragments: HashMap::new(),
     };
-    directives(operation.node.directives.len(), operation.pos, limits)
-        .map_err(Exceeded::into_server_error)?;
+    directives(operation.node.directives.len(), operation.pos, limits)?;
     let measure = pricer.selection_set(&operation.node.selection_set.node, root)?;
     let at = Some(operation.pos);
-    let over = if measure.fields > limits.max_fields {
-        let what = "the number of fields (aliases included, fragments expanded)";
-        Some(Exceeded::new(
-            "fields",
-            measure.fields,
-            limits.max_fields,
-            what,
-            at,
-        ))
-    } else {
-        // Root fields are counted by walking fragments again, unmemoised: only now
-        // that the field count, which bounds that walk, is known to be small.
-        let root_fields = pricer.root_fields(&operation.node.selection_set.node)?;
-        if root_fields > limits.max_root_fields {
+    let fields = "the number of fields (aliases included, fragments expanded)";
+    let over = Exceeded::over("fields", measure.fields, limits.max_fields, fields, at)
+        .or_else(|| {
+            // Root fields are counted by walking fragments again, unmemoised: only
+            // now that the field count, which bounds that walk, is known to be small.
+            let root_fields = pricer.root_fields(&operation.node.selection_set.node);
             let what = "the number of root fields";
-            Some(Exceeded::new(
-                "rootFields",
-                root_fields,
-                limits.max_root_fields,
-                what,
-                at,
-            ))
-        } else if measure.depth > limits.max_depth {
+            Exceeded::over("rootFields", root_fields, limits.max_root_fields, what, at)
+        })
+        .or_else(|| {
             let what = "the query's depth";
-            Some(Exceeded::new(
-                "depth",
-                measure.depth,
-                limits.max_depth,
-                what,
-                at,
-            ))
-        } else if measure.cost > limits.max_cost {
+            Exceeded::over("depth", measure.depth, limits.max_depth, what, at)
+        })
+        .or_else(|| {
             let what = "the query's cost (lists multiplied by their first/last)";
-            Some(Exceeded::new(
-                "cost",
-                measure.cost,
-                limits.max_cost,
-                what,
-                at,
-            ))
-        } else {
-            None
-        }
-    };
+            Exceeded::over("cost", measure.cost, limits.max_cost, what, at)
+        });
     match over {
         Some(exceeded) => Err(exceeded.into_server_error()),
         None => Ok(measure),
     }
 }
 
-fn directives(count: usize, pos: Pos, limits: &QueryLimits) -> Result<(), Exceeded> {
-    if count > limits.max_directives {
-        return Err(Exceeded::new(
-            "directives",
-            count as u64,
-            limits.max_directives as u64,
-            "the number of directives in one place",
-            Some(pos),
-        ));
+fn directives(count: usize, pos: Pos, limits: &QueryLimits) -> Result<(), ServerError> {
+    let (count, max) = (count as u64, limits.max_directives as u64);
+    let what = "the number of directives in one place";
+    match Exceeded::over("directives", count, max, what, Some(pos)) {
+        Some(exceeded) => Err(exceeded.into_server_error()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A fragment's measure, or a mark that it is being measured (to find cycles).
@@ -406,8 +366,7 @@ impl<'a> Pricer<'a> {
                 Selection::Field(field) => {
                     let field_pos = field.pos;
                     let field = &field.node;
-                    directives(field.directives.len(), field_pos, self.limits)
-                        .map_err(Exceeded::into_server_error)?;
+                    directives(field.directives.len(), field_pos, self.limits)?;
                     // Introspection reads the schema, not the database: free, and
                     // exempt from depth (its standard query nests `ofType` deeply).
                     if field.name.node.starts_with("__") {
@@ -423,7 +382,7 @@ impl<'a> Pricer<'a> {
                         continue;
                     };
                     let inner = self.selection_set(&field.selection_set.node, &meta.ty)?;
-                    let times = self.multiplier(field, &meta.ty, meta.paged);
+                    let times = self.multiplier(field, meta.paged);
                     Measure {
                         depth: inner.depth + 1,
                         fields: inner.fields.saturating_add(1),
@@ -431,13 +390,11 @@ impl<'a> Pricer<'a> {
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    directives(spread.node.directives.len(), spread.pos, self.limits)
-                        .map_err(Exceeded::into_server_error)?;
+                    directives(spread.node.directives.len(), spread.pos, self.limits)?;
                     self.fragment(&spread.node.fragment_name.node, spread.pos)?
                 }
                 Selection::InlineFragment(inline) => {
-                    directives(inline.node.directives.len(), inline.pos, self.limits)
-                        .map_err(Exceeded::into_server_error)?;
+                    directives(inline.node.directives.len(), inline.pos, self.limits)?;
                     let on = inline
                         .node
                         .type_condition
@@ -465,8 +422,7 @@ impl<'a> Pricer<'a> {
             definition.node.directives.len(),
             definition.pos,
             self.limits,
-        )
-        .map_err(Exceeded::into_server_error)?;
+        )?;
         self.fragments.insert(name, Fragment::Measuring);
         let on = definition.node.type_condition.node.on.node.as_str();
         let measure = self.selection_set(&definition.node.selection_set.node, on)?;
@@ -474,42 +430,30 @@ impl<'a> Pricer<'a> {
         Ok(measure)
     }
 
-    /// Fields at the root, through fragments (already measured, so no cycles).
-    fn root_fields(&self, set: &'a SelectionSet) -> Result<u64, ServerError> {
-        let mut count = 0u64;
-        for selection in &set.items {
-            count = count.saturating_add(match &selection.node {
+    /// Fields at the root, through fragments (all measured by now, so no cycles).
+    fn root_fields(&self, set: &'a SelectionSet) -> u64 {
+        set.items.iter().fold(0u64, |count, selection| {
+            count.saturating_add(match &selection.node {
                 Selection::Field(_) => 1,
                 Selection::InlineFragment(inline) => {
-                    self.root_fields(&inline.node.selection_set.node)?
+                    self.root_fields(&inline.node.selection_set.node)
                 }
                 Selection::FragmentSpread(spread) => {
-                    match self.document.fragments.get(&spread.node.fragment_name.node) {
-                        // A root fragment's own root fields: bounded by its measure.
-                        Some(definition) => {
-                            match self.fragments.get(&spread.node.fragment_name.node) {
-                                Some(Fragment::Measured(_)) => {
-                                    self.root_fields(&definition.node.selection_set.node)?
-                                }
-                                _ => 0,
-                            }
+                    let name = &spread.node.fragment_name.node;
+                    match (self.document.fragments.get(name), self.fragments.get(name)) {
+                        (Some(definition), Some(Fragment::Measured(_))) => {
+                            self.root_fields(&definition.node.selection_set.node)
                         }
-                        None => 0,
+                        _ => 0,
                     }
                 }
-            });
-        }
-        Ok(count)
+            })
+        })
     }
 
     /// How many times a field's selection runs: its page size for a connection
     /// (a field with `first`), the number of ids for `nodes`, once otherwise.
-    fn multiplier(
-        &self,
-        field: &async_graphql::parser::types::Field,
-        ty: &str,
-        paged: bool,
-    ) -> u64 {
+    fn multiplier(&self, field: &async_graphql::parser::types::Field, paged: bool) -> u64 {
         let argument = |name: &str| {
             field
                 .arguments
@@ -520,7 +464,7 @@ impl<'a> Pricer<'a> {
                     value.node.clone().into_const_with(resolve).ok()
                 })
         };
-        if paged && ty.ends_with("Connection") {
+        if paged {
             let asked = [argument("first"), argument("last")]
                 .into_iter()
                 .flatten()

@@ -9,13 +9,12 @@
 //!   request that fails before execution (unparsable, invalid) is a 400; with the
 //!   latter it is a 200, as the specification asks for legacy clients.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use async_graphql::{ErrorExtensionValues, Variables};
-use axum::body::Bytes;
-use std::net::SocketAddr;
-
 use axum::Extension;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -145,8 +144,7 @@ pub async fn post(
         Ok(measure) => measure,
         Err(error) => return refused(&request, error, media),
     };
-    let client = client.map(|c| c.0.0.ip());
-    execute(state, &headers, client, request, measure, media).await
+    execute(state, &headers, peer(client), request, measure, media).await
 }
 
 /// `GET /graphql` without a WebSocket upgrade: queries only.
@@ -175,15 +173,13 @@ pub async fn get(
         };
         return refusal.into_response(media);
     }
-    execute(
-        state,
-        &headers,
-        client.map(|c| c.0.0.ip()),
-        request,
-        measure,
-        media,
-    )
-    .await
+    execute(state, &headers, peer(client), request, measure, media).await
+}
+
+/// The address of the client on the other end of the connection, when the server
+/// was started with it (forwarding headers are not trusted).
+fn peer(connection: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<IpAddr> {
+    connection.map(|Extension(ConnectInfo(address))| address.ip())
 }
 
 fn not_acceptable() -> Response {
@@ -198,7 +194,7 @@ fn not_acceptable() -> Response {
 async fn execute(
     state: AppState,
     headers: &HeaderMap,
-    client: Option<std::net::IpAddr>,
+    client: Option<IpAddr>,
     request: async_graphql::Request,
     measure: Measure,
     media: Media,
@@ -242,8 +238,7 @@ async fn execute(
                     "the request did not finish within its deadline of {} ms; ask for less",
                     deadline.as_millis()
                 ));
-                let error = async_graphql::Error::from(error).into_server_error(Default::default());
-                async_graphql::Response::from_errors(vec![error])
+                async_graphql::Response::from_errors(vec![error.into_server_error(None)])
             }
         };
     let statements = db.statements();

@@ -62,7 +62,9 @@ impl Default for HttpOptions {
         Self {
             cors_allowed_origins: Vec::new(),
             max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
-            request_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_millis(
+                crate::config::DEFAULT_REQUEST_TIMEOUT_MS,
+            ),
         }
     }
 }
