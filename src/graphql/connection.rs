@@ -53,7 +53,7 @@ async fn top_level_page<T: Listed>(
 ) -> ApiResult<Connection<T, EmptyFields>> {
     let args = Arc::new(args);
     let page = if args.rows_wanted {
-        list_page(&request_db(ctx)?, &args).await?
+        list_page(&request_db(ctx)?, &args, &loaders(ctx)?.loader().primed).await?
     } else {
         Page::default()
     };
@@ -97,7 +97,13 @@ async fn related_page<R: ToMany>(
 }
 
 impl<T: Listed, E: EdgeData> Connection<T, E> {
+    /// The connection over `page`; `total` counts the list unless the page's
+    /// statement did.
     fn new(page: Page<T, E>, args: &Arc<ListArgs<T>>, total: Box<dyn TotalCount>) -> Self {
+        let total: Box<dyn TotalCount> = match page.total {
+            Some(counted) => Box::new(Counted(counted)),
+            None => total,
+        };
         let mut edges: Vec<Edge<T, E>> = page
             .rows
             .into_iter()
@@ -195,6 +201,16 @@ impl<T: Listed, E: EdgeData> Edge<T, E> {
 impl<T: Listed, E: EdgeData> TypeName for Edge<T, E> {
     fn type_name() -> Cow<'static, str> {
         format!("{}{}Edge", E::PREFIX, T::NAME).into()
+    }
+}
+
+/// A count that the page's own statement made.
+struct Counted(i64);
+
+#[async_trait::async_trait]
+impl TotalCount for Counted {
+    async fn total(&self, _: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.0)
     }
 }
 

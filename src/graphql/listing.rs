@@ -2,6 +2,7 @@
 //! validated arguments of a connection over it.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, InputType, OutputType};
 use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
@@ -11,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
+use crate::loaders::{Joins, ToOneField};
 
 /// The SeaORM model behind a row-backed type.
 pub type ModelOf<T> = <<T as Table>::Entity as EntityTrait>::Model;
@@ -32,6 +34,8 @@ pub trait Table: Clone + Send + Sync + 'static {
     /// Large text columns worth leaving out of a list when no one asks for them:
     /// `(GraphQL field, column)`. Left out, they read as empty strings.
     const DEFERRABLE: &'static [(&'static str, &'static str)] = &[];
+    /// The to-one fields that a statement reading these rows may join.
+    const TO_ONE: &'static [ToOneField] = &[];
 }
 
 /// A row-backed type that can be listed in a connection.
@@ -219,7 +223,11 @@ pub struct ListArgs<T: Listed> {
     pub omitted: Vec<&'static str>,
     /// Whether the selection asks for any rows (not only `totalCount`).
     pub rows_wanted: bool,
-    /// A hash of the window, the filter and the omitted columns, computed once:
+    /// Whether the selection asks for `totalCount`.
+    pub total_wanted: bool,
+    /// The to-one fields of the rows to join into the statement that reads them.
+    pub joins: Option<Arc<Joins>>,
+    /// A hash of the window, the filter, the omitted columns and the joins, computed once:
     /// every sibling's loader key hashes these arguments.
     fingerprint: u64,
 }
@@ -256,14 +264,24 @@ impl<T: Listed> ListArgs<T> {
         let rows_wanted = ["edges", "nodes", "pageInfo"]
             .iter()
             .any(|field| selection.field(field).exists());
+        let total_wanted = selection.field("totalCount").exists();
+        let joins = Joins::of::<T>(
+            ctx,
+            &[
+                selection.field("nodes"),
+                selection.field("edges").field("node"),
+            ],
+        );
         let mut hasher = std::hash::DefaultHasher::new();
-        (&window, &filter, &omitted).hash(&mut hasher);
+        (&window, &filter, &omitted, total_wanted, &joins).hash(&mut hasher);
         Ok(Self {
             window,
             filter,
             condition,
             omitted,
             rows_wanted,
+            total_wanted,
+            joins,
             fingerprint: hasher.finish(),
         })
     }
@@ -275,6 +293,8 @@ impl<T: Listed> PartialEq for ListArgs<T> {
             && self.window == other.window
             && self.filter == other.filter
             && self.omitted == other.omitted
+            && self.total_wanted == other.total_wanted
+            && self.joins == other.joins
     }
 }
 

@@ -100,13 +100,20 @@ pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Loaders> {
     Ok(&state(ctx)?.loaders)
 }
 
-/// The row that `R` relates to `value`, if any, batched with its siblings.
+/// The row that `R` relates to `value`, if any: read already by the statement that
+/// read its parent, or batched with its siblings (joining the to-one rows that the
+/// field's own selection asks for).
 pub async fn find<R: crate::loaders::ToOne>(
     ctx: &Context<'_>,
     value: i32,
 ) -> ApiResult<Option<R::Target>> {
-    Ok(loaders(ctx)?
-        .load_one(crate::loaders::One::<R>::new(value))
+    let loaders = loaders(ctx)?;
+    if let Some(found) = loaders.loader().primed.get::<R>(value) {
+        return Ok(found);
+    }
+    let joins = crate::loaders::Joins::of::<R::Target>(ctx, &[ctx.look_ahead()]);
+    Ok(loaders
+        .load_one(crate::loaders::One::<R>::new(value, joins))
         .await?)
 }
 

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use futures_util::future::try_join_all;
-use sea_orm::{ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Value};
 
 use super::page::{EdgeData, Page};
-use super::{LoadError, SqlLoader, sql};
+use super::{Joins, LoadError, SqlLoader, sql};
 use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, Table};
 
 /// A to-one relation: the row of `Target` whose `column` equals the key.
@@ -42,13 +41,22 @@ impl<T: Table> ToOne for ById<T> {
     }
 }
 
-/// Key: the row of `R::Target` whose `R::column()` is this value.
-pub struct One<R>(pub i32, PhantomData<fn() -> R>);
+/// Key: the row of `R::Target` whose `R::column()` is this value, with the to-one
+/// rows to join to it.
+pub struct One<R> {
+    value: i32,
+    joins: Option<Arc<Joins>>,
+    relation: PhantomData<fn() -> R>,
+}
 
 impl<R> One<R> {
-    /// The key for `value`.
-    pub fn new(value: i32) -> Self {
-        Self(value, PhantomData)
+    /// The key for `value`, joining `joins`.
+    pub fn new(value: i32, joins: Option<Arc<Joins>>) -> Self {
+        Self {
+            value,
+            joins,
+            relation: PhantomData,
+        }
     }
 }
 
@@ -94,18 +102,19 @@ key_traits!(Count<R: ToMany>, parent, args);
 
 impl<R> Clone for One<R> {
     fn clone(&self) -> Self {
-        Self::new(self.0)
+        Self::new(self.value, self.joins.clone())
     }
 }
 impl<R> PartialEq for One<R> {
     fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
+        self.value == other.value && self.joins == other.joins
     }
 }
 impl<R> Eq for One<R> {}
 impl<R> Hash for One<R> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
+        self.value.hash(state);
+        self.joins.hash(state);
     }
 }
 
@@ -114,21 +123,21 @@ impl<R: ToOne> Loader<One<R>> for SqlLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[One<R>]) -> Result<HashMap<One<R>, R::Target>, LoadError> {
-        if keys.is_empty() {
-            return Ok(HashMap::new());
+        let mut groups: HashMap<&Option<Arc<Joins>>, Vec<i32>> = HashMap::new();
+        for key in keys {
+            groups.entry(&key.joins).or_default().push(key.value);
         }
-        let values = keys.iter().map(|key| key.0);
-        let rows = <<R::Target as Table>::Entity as EntityTrait>::find()
-            .filter(R::column().is_in(values))
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| match row.get(R::column()) {
-                Value::Int(Some(value)) => Some((One::new(value), R::Target::from_model(row))),
-                _ => None,
-            })
-            .collect())
+        let rows = try_join_all(groups.iter().map(|(joins, values)| {
+            sql::rows_by::<R>(&self.db, values, joins.as_deref(), &self.primed)
+        }))
+        .await?;
+        let mut found = HashMap::with_capacity(keys.len());
+        for ((joins, _), rows) in groups.into_iter().zip(rows) {
+            for (value, row) in rows {
+                found.insert(One::new(value, joins.clone()), row);
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -151,7 +160,7 @@ impl<R: ToMany> Loader<Many<R>> for SqlLoader {
         let groups = by_args(keys.iter().map(|k| (k.parent, k.args.clone())));
         let link = R::link();
         let pages = try_join_all(groups.iter().map(|(args, parents)| {
-            sql::related_pages::<R::Target, R::Edge>(&self.db, &link, parents, args)
+            sql::related_pages::<R::Target, R::Edge>(&self.db, &link, parents, args, &self.primed)
         }))
         .await?;
         let mut found = HashMap::with_capacity(keys.len());

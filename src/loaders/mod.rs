@@ -7,6 +7,7 @@
 //!
 //! Loaders live for one request: nothing is cached across requests.
 
+mod joins;
 mod keys;
 mod page;
 mod scheduler;
@@ -19,6 +20,7 @@ use sea_orm::DbErr;
 
 use crate::db::CountingDb;
 
+pub use joins::{Joins, Primed, PrimedRows, ToOneField};
 pub use keys::{ById, Count, Many, One, ToMany, ToOne};
 pub use page::{EdgeData, Page};
 pub use scheduler::BatchScheduler;
@@ -30,6 +32,8 @@ pub type LoadError = Arc<DbErr>;
 /// The loader behind every relationship field of one request.
 pub struct SqlLoader {
     db: CountingDb,
+    /// The related rows the request's statements have read already.
+    pub primed: Primed,
 }
 
 /// The per-request data loader.
@@ -38,11 +42,20 @@ pub type Loaders = DataLoader<SqlLoader>;
 /// A fresh loader for one request, sending its statements through `db`; its
 /// batches run when `scheduler` drives them.
 pub fn for_request(db: CountingDb, scheduler: &BatchScheduler) -> Loaders {
-    DataLoader::new(SqlLoader { db }, scheduler.spawner()).delay(std::time::Duration::ZERO)
+    DataLoader::new(SqlLoader::new(db), scheduler.spawner()).delay(std::time::Duration::ZERO)
 }
 
 /// A loader whose batches start after a short delay on their own task, for
 /// resolvers that no [`BatchScheduler`] drives (subscription events).
 pub fn spawning(db: CountingDb) -> Loaders {
-    DataLoader::new(SqlLoader { db }, tokio::spawn)
+    DataLoader::new(SqlLoader::new(db), tokio::spawn)
+}
+
+impl SqlLoader {
+    fn new(db: CountingDb) -> Self {
+        Self {
+            db,
+            primed: Primed::default(),
+        }
+    }
 }

@@ -11,6 +11,8 @@ pub struct Page<T, E> {
     pub rows: Vec<(T, E)>,
     /// Whether more rows follow in the reading direction.
     pub has_more: bool,
+    /// How many rows the whole list holds, when the statement counted them.
+    pub total: Option<i64>,
 }
 
 impl<T, E> Default for Page<T, E> {
@@ -18,6 +20,7 @@ impl<T, E> Default for Page<T, E> {
         Self {
             rows: Vec::new(),
             has_more: false,
+            total: None,
         }
     }
 }

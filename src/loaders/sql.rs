@@ -3,16 +3,21 @@
 //! A page of related rows for many parents is one statement:
 //!
 //! ```sql
-//! SELECT * FROM (
+//! SELECT page.*, <joined to-one rows> FROM (
 //!   SELECT t0.*, <parent> AS __parent,
+//!          [COUNT(*) OVER (PARTITION BY <parent>) AS __count,]
 //!          ROW_NUMBER() OVER (PARTITION BY <parent> ORDER BY <order>, t0.id) AS __rn
 //!   FROM <table> t0 [JOIN <junction> j ON j.<to> = t0.id]
 //!   WHERE <parent> IN (...) AND <filter> AND <after the cursor>
-//! ) page WHERE __rn <= <limit + 1> ORDER BY __parent, __rn
+//! ) page [LEFT JOIN <to-one table> r1 ON r1.<column> = page.<key> ...]
+//! WHERE page.__rn <= <limit + 1> ORDER BY page.__parent, page.__rn
 //! ```
 //!
-//! The extra row per parent tells whether another page follows. Window functions
-//! run on SQLite 3.25+, PostgreSQL and MariaDB 10.2+ / MySQL 8 alike.
+//! The extra row per parent tells whether another page follows; the count, when
+//! `totalCount` is asked for on a first page, saves a statement of its own; the
+//! to-one rows the selection asks for (see [`super::joins`]) are joined to the
+//! page's rows only. Window functions run on SQLite 3.25+, PostgreSQL and
+//! MariaDB 10.2+ / MySQL 8 alike.
 
 use std::collections::HashMap;
 
@@ -23,40 +28,82 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable};
 
 use super::page::{EdgeData, Page};
-use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope};
+use super::{Joins, Primed, PrimedRows, ToOne};
+use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::graphql::pagination::{OrderDirection, Ordering};
 
 const PARENT: &str = "__parent";
 const ROW_NUMBER: &str = "__rn";
 const COUNT: &str = "__count";
 const JUNCTION: &str = "j";
+const PAGE: &str = "page";
 
 type ColumnRef = (DynIden, DynIden);
 
-/// A page of a top-level list.
+/// A page of a top-level list; the rows its joins read go into `primed`.
 pub async fn list_page<T: Listed>(
     db: &impl ConnectionTrait,
     args: &ListArgs<T>,
+    primed: &Primed,
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
     let mut query = Query::select();
     query.from_as(T::Entity::default(), t0());
     select_columns(&mut query, args);
+    if let Some(joins) = &args.joins {
+        joins.apply(&mut query, &t0());
+    }
     where_listed(&mut query, args);
     for (column, order) in order_terms::<T>(&args.window.read_order()) {
         query.order_by(column, order);
     }
     query.limit(args.window.limit + 1);
     let mut page = Page::default();
+    let mut read = PrimedRows::default();
     for row in db.query_all(&query).await? {
         if page.rows.len() as u64 == args.window.limit {
             page.has_more = true;
             break;
         }
         let node = T::from_model(ModelOf::<T>::from_query_result(&row, "")?);
+        if let Some(joins) = &args.joins {
+            joins.read(&row, &mut read)?;
+        }
         page.rows
             .push((node, async_graphql::connection::EmptyFields));
     }
+    primed.extend(read);
     Ok(page)
+}
+
+/// The rows of `R::Target` whose `R::column()` is one of `values`, by that value;
+/// the rows its joins read go into `primed`.
+pub async fn rows_by<R: ToOne>(
+    db: &impl ConnectionTrait,
+    values: &[i32],
+    joins: Option<&Joins>,
+    primed: &Primed,
+) -> Result<HashMap<i32, R::Target>, DbErr> {
+    let mut query = Query::select();
+    query.from_as(<R::Target as Table>::Entity::default(), t0());
+    for column in ColumnOf::<R::Target>::iter() {
+        query.column((t0(), column));
+    }
+    if let Some(joins) = joins {
+        joins.apply(&mut query, &t0());
+    }
+    query.and_where(Expr::col((t0(), R::column())).is_in(values.iter().copied()));
+    let mut found = HashMap::with_capacity(values.len());
+    let mut read = PrimedRows::default();
+    for row in db.query_all(&query).await? {
+        let key: i32 = row.try_get("", R::column().as_str())?;
+        let node = R::Target::from_model(ModelOf::<R::Target>::from_query_result(&row, "")?);
+        if let Some(joins) = joins {
+            joins.read(&row, &mut read)?;
+        }
+        found.insert(key, node);
+    }
+    primed.extend(read);
+    Ok(found)
 }
 
 /// How many rows of a top-level list match its filter.
@@ -73,12 +120,15 @@ pub async fn count_all<T: Listed>(
     row.map_or(Ok(0), |row| row.try_get("", COUNT))
 }
 
-/// The pages of rows related to each of `parents` through `link`.
+/// The pages of rows related to each of `parents` through `link`; the rows its
+/// joins read go into `primed`. When `args` asks for `totalCount` and starts at the
+/// beginning, the same statement counts each parent's rows.
 pub async fn related_pages<T: Listed, E: EdgeData>(
     db: &impl ConnectionTrait,
     link: &Link,
     parents: &[i32],
     args: &ListArgs<T>,
+    primed: &Primed,
 ) -> Result<HashMap<i32, Page<T, E>>, DbErr> {
     if parents.is_empty() {
         return Ok(HashMap::new());
@@ -93,6 +143,14 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     }
     inner.expr_as(Expr::col(parent.clone()), Alias::new(PARENT));
     where_listed(&mut inner, args);
+    let counted = args.total_wanted && args.window.cursor.is_none();
+    if counted {
+        inner.expr_window_as(
+            Func::count(Expr::col(Asterisk)),
+            WindowStatement::partition_by(parent.clone()),
+            Alias::new(COUNT),
+        );
+    }
     let mut window = WindowStatement::partition_by(parent);
     for (column, order) in order_terms::<T>(&args.window.read_order()) {
         window.order_by(column, order);
@@ -100,23 +158,41 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     inner.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(ROW_NUMBER));
 
     let limit = args.window.limit;
+    let page_alias = Alias::new(PAGE).into_iden();
     let mut outer = Query::select();
     outer
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("page"))
-        .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(limit + 1))
-        .order_by(Alias::new(PARENT), Order::Asc)
-        .order_by(Alias::new(ROW_NUMBER), Order::Asc);
+        .column((page_alias.clone(), Asterisk))
+        .from_subquery(inner, page_alias.clone());
+    if let Some(joins) = &args.joins {
+        joins.apply(&mut outer, &page_alias);
+    }
+    outer
+        .and_where(Expr::col((page_alias.clone(), Alias::new(ROW_NUMBER))).lte(limit + 1))
+        .order_by((page_alias.clone(), Alias::new(PARENT)), Order::Asc)
+        .order_by((page_alias, Alias::new(ROW_NUMBER)), Order::Asc);
 
     let mut pages: HashMap<i32, Page<T, E>> = HashMap::with_capacity(parents.len());
+    let mut read = PrimedRows::default();
     for row in db.query_all(&outer).await? {
         let page = pages.entry(row.try_get("", PARENT)?).or_default();
+        if counted && page.total.is_none() {
+            page.total = Some(row.try_get("", COUNT)?);
+        }
         if page.rows.len() as u64 == limit {
             page.has_more = true;
             continue;
         }
         let node = T::from_model(ModelOf::<T>::from_query_result(&row, "")?);
+        if let Some(joins) = &args.joins {
+            joins.read(&row, &mut read)?;
+        }
         page.rows.push((node, E::read(&row)?));
+    }
+    primed.extend(read);
+    if counted {
+        for parent in parents {
+            pages.entry(*parent).or_default().total.get_or_insert(0);
+        }
     }
     Ok(pages)
 }

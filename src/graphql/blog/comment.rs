@@ -12,7 +12,7 @@ use crate::graphql::ids;
 use crate::graphql::listing::{FilterInput, Hop, Listed, Scope, Table};
 use crate::graphql::pagination::{SortField, SortKind};
 use crate::graphql::request::find_required;
-use crate::loaders::ById;
+use crate::loaders::{ById, ToOneField};
 
 /// A user's comment on a post.
 #[derive(Clone, Debug)]
@@ -35,6 +35,11 @@ impl Table for Comment {
     }
 
     const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
+
+    const TO_ONE: &'static [ToOneField] = &[
+        ToOneField::new::<ById<Post>>("post", "post_id"),
+        ToOneField::new::<ById<User>>("author", "user_id"),
+    ];
 }
 
 impl Listed for Comment {

@@ -16,7 +16,7 @@ use crate::graphql::ids;
 use crate::graphql::listing::{FilterInput, Hop, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find_required;
-use crate::loaders::{ById, ToMany};
+use crate::loaders::{ById, ToMany, ToOneField};
 
 /// A blog post, written by a user and commented on by users.
 #[derive(Clone, Debug)]
@@ -39,6 +39,8 @@ impl Table for Post {
     }
 
     const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
+
+    const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ById<User>>("author", "user_id")];
 }
 
 impl Listed for Post {

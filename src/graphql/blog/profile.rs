@@ -8,7 +8,7 @@ use crate::graphql::blog::user::User;
 use crate::graphql::ids;
 use crate::graphql::listing::Table;
 use crate::graphql::request::find_required;
-use crate::loaders::ById;
+use crate::loaders::{ById, ToOneField};
 
 /// What a user says about themselves; at most one per user.
 #[derive(Clone, Debug)]
@@ -29,6 +29,8 @@ impl Table for Profile {
     fn id_column() -> profile::Column {
         profile::Column::Id
     }
+
+    const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ById<User>>("user", "user_id")];
 }
 
 /// What a user says about themselves; at most one per user.

@@ -15,7 +15,7 @@ use crate::graphql::ids;
 use crate::graphql::listing::{FilterInput, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find;
-use crate::loaders::{ToMany, ToOne};
+use crate::loaders::{ToMany, ToOne, ToOneField};
 
 /// A person who writes posts and comments.
 #[derive(Clone, Debug)]
@@ -36,6 +36,8 @@ impl Table for User {
     fn id_column() -> user::Column {
         user::Column::Id
     }
+
+    const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ProfileOfUser>("profile", "id")];
 }
 
 impl Listed for User {

@@ -1,0 +1,279 @@
+//! To-one relations joined into the statement that reads their parent rows.
+//!
+//! When a query selects a to-one field of the rows a statement reads (a post's
+//! `author`, and the author's `profile`), the statement joins the related rows too:
+//!
+//! ```sql
+//! SELECT t0.*, r1.id AS r1_id, r1.name AS r1_name, ..., r2.id AS r2_id, ...
+//! FROM posts t0
+//! LEFT JOIN users r1 ON r1.id = t0.user_id
+//! LEFT JOIN profiles r2 ON r2.user_id = r1.id
+//! ```
+//!
+//! and the joined rows, or their absence, go into the request's [`Primed`] rows,
+//! which a to-one field reads before it asks a loader. A joined field costs no
+//! statement of its own, and a missing row (a user without a profile) is known to be
+//! missing, so the count of statements still depends on the query alone.
+//!
+//! Only queries join: a mutation reads what it just wrote through the loaders.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Context, Lookahead};
+use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
+use sea_orm::{DbErr, FromQueryResult, IdenStatic, Iterable, QueryResult};
+
+use super::ToOne;
+use crate::graphql::listing::{ColumnOf, ModelOf, Table};
+
+/// The most relations one statement joins; deeper ones are left to the loaders.
+const MAX_JOINS: usize = 8;
+
+/// A to-one field of a row-backed type, which the statement reading its rows can join.
+pub struct ToOneField {
+    /// The GraphQL field.
+    field: &'static str,
+    /// The parent's column that holds the key of the related row.
+    key: &'static str,
+    join: fn(&mut SelectStatement, &Joined, Expr),
+    prime: fn(&QueryResult, &str, i32, &mut PrimedRows) -> Result<(), DbErr>,
+    deferrable: fn() -> &'static [(&'static str, &'static str)],
+    nested: fn() -> &'static [ToOneField],
+}
+
+impl ToOneField {
+    /// The field `field`, which follows `R` from the parent's column `key`.
+    pub const fn new<R: ToOne>(field: &'static str, key: &'static str) -> Self {
+        Self {
+            field,
+            key,
+            join: join::<R>,
+            prime: prime::<R>,
+            deferrable: deferrable::<R::Target>,
+            nested: nested::<R::Target>,
+        }
+    }
+}
+
+/// The to-one relations one statement joins, chosen by the selection.
+pub struct Joins {
+    joined: Vec<Joined>,
+    /// A canonical description, so that equal plans batch together.
+    text: String,
+}
+
+/// One joined relation: its alias `r<n>` and the prefix `r<n>_` of its columns.
+struct Joined {
+    via: &'static ToOneField,
+    alias: DynIden,
+    prefix: String,
+    omitted: Vec<&'static str>,
+    nested: Vec<Joined>,
+}
+
+impl Joins {
+    /// The to-one fields of `T` that any of `selections` asks for, and theirs in
+    /// turn; `None` when there are none, or when the operation is not a query.
+    pub fn of<T: Table>(ctx: &Context<'_>, selections: &[Lookahead<'_>]) -> Option<Arc<Self>> {
+        if ctx.query_env.operation.node.ty != OperationType::Query || T::TO_ONE.is_empty() {
+            return None;
+        }
+        let mut count = 0;
+        let joined = plan(T::TO_ONE, selections, &mut count);
+        if joined.is_empty() {
+            return None;
+        }
+        let mut text = String::new();
+        describe(&joined, &mut text);
+        Some(Arc::new(Self { joined, text }))
+    }
+
+    /// Joins the relations to `query`, whose parent rows are aliased `parent`.
+    pub fn apply(&self, query: &mut SelectStatement, parent: &DynIden) {
+        apply(&self.joined, query, parent);
+    }
+
+    /// Notes the joined rows of `row` (or their absence) in `rows`.
+    pub fn read(&self, row: &QueryResult, rows: &mut PrimedRows) -> Result<(), DbErr> {
+        read(&self.joined, row, "", rows)
+    }
+}
+
+fn plan(
+    fields: &'static [ToOneField],
+    selections: &[Lookahead<'_>],
+    count: &mut usize,
+) -> Vec<Joined> {
+    let mut joined = Vec::new();
+    for via in fields {
+        if *count == MAX_JOINS {
+            break;
+        }
+        let selected: Vec<Lookahead<'_>> = selections
+            .iter()
+            .map(|selection| selection.field(via.field))
+            .filter(Lookahead::exists)
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        *count += 1;
+        let omitted = (via.deferrable)()
+            .iter()
+            .filter(|(field, _)| !selected.iter().any(|s| s.field(field).exists()))
+            .map(|(_, column)| *column)
+            .collect();
+        let n = *count;
+        joined.push(Joined {
+            via,
+            alias: Alias::new(format!("r{n}")).into_iden(),
+            prefix: format!("r{n}_"),
+            omitted,
+            nested: plan((via.nested)(), &selected, count),
+        });
+    }
+    joined
+}
+
+fn describe(joined: &[Joined], text: &mut String) {
+    for j in joined {
+        text.push_str(j.via.field);
+        for column in &j.omitted {
+            text.push('-');
+            text.push_str(column);
+        }
+        text.push('(');
+        describe(&j.nested, text);
+        text.push(')');
+    }
+}
+
+fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden) {
+    for j in joined {
+        let key = Expr::col((parent.clone(), Alias::new(j.via.key)));
+        (j.via.join)(query, j, key);
+        apply(&j.nested, query, &j.alias);
+    }
+}
+
+fn read(
+    joined: &[Joined],
+    row: &QueryResult,
+    parent: &str,
+    rows: &mut PrimedRows,
+) -> Result<(), DbErr> {
+    for j in joined {
+        if let Some(key) = row.try_get::<Option<i32>>(parent, j.via.key)? {
+            (j.via.prime)(row, &j.prefix, key, rows)?;
+        }
+        read(&j.nested, row, &j.prefix, rows)?;
+    }
+    Ok(())
+}
+
+fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
+    let alias = &joined.alias;
+    query.join_as(
+        JoinType::LeftJoin,
+        <R::Target as Table>::Entity::default(),
+        alias.clone(),
+        Expr::col((alias.clone(), R::column())).eq(key),
+    );
+    for column in ColumnOf::<R::Target>::iter() {
+        let name = Alias::new(format!("{}{}", joined.prefix, column.as_str()));
+        if joined.omitted.contains(&column.as_str()) {
+            query.expr_as(Expr::val(""), name);
+        } else {
+            query.expr_as(Expr::col((alias.clone(), column)), name);
+        }
+    }
+}
+
+fn prime<R: ToOne>(
+    row: &QueryResult,
+    prefix: &str,
+    key: i32,
+    rows: &mut PrimedRows,
+) -> Result<(), DbErr> {
+    let found = match row.try_get::<Option<i32>>(prefix, R::column().as_str())? {
+        Some(_) => Some(<R::Target as Table>::from_model(
+            ModelOf::<R::Target>::from_query_result(row, prefix)?,
+        )),
+        None => None,
+    };
+    rows.add::<R>(key, found);
+    Ok(())
+}
+
+fn deferrable<T: Table>() -> &'static [(&'static str, &'static str)] {
+    T::DEFERRABLE
+}
+
+fn nested<T: Table>() -> &'static [ToOneField] {
+    T::TO_ONE
+}
+
+impl PartialEq for Joins {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Joins {}
+
+impl Hash for Joins {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Debug for Joins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Joins({})", self.text)
+    }
+}
+
+type Slot = (TypeId, i32);
+type Row = Option<Box<dyn Any + Send + Sync>>;
+
+/// The related rows that statements of this request have already read, by relation
+/// and key: a to-one field finds its row here before it asks a loader.
+#[derive(Default)]
+pub struct Primed(Mutex<HashMap<Slot, Row>>);
+
+/// Rows read by one statement, noted in [`Primed`] at once when it is done.
+#[derive(Default)]
+pub struct PrimedRows(Vec<(Slot, Row)>);
+
+impl PrimedRows {
+    fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>) {
+        let row = found.map(|row| Box::new(row) as Box<dyn Any + Send + Sync>);
+        self.0.push(((TypeId::of::<R>(), key), row));
+    }
+}
+
+impl Primed {
+    /// The row `R` relates to `key`, when a statement has read it: `Some(None)` when
+    /// it read that there is none.
+    pub fn get<R: ToOne>(&self, key: i32) -> Option<Option<R::Target>> {
+        let rows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        rows.get(&(TypeId::of::<R>(), key)).map(|row| {
+            row.as_ref()
+                .and_then(|row| row.downcast_ref::<R::Target>().cloned())
+        })
+    }
+
+    /// Notes what one statement read.
+    pub fn extend(&self, read: PrimedRows) {
+        if read.0.is_empty() {
+            return;
+        }
+        let mut rows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        rows.extend(read.0);
+    }
+}
