@@ -185,8 +185,26 @@ async fn page_statements_count_their_lists(backend: Backend) {
     assert_eq!(user1["nodes"][0]["id"], common::gid("Post", 2));
 }
 
+/// One field of the document (here in a fragment) reached under different parents
+/// and lists: its arguments are worked out once, its pages are each parent's own.
+async fn a_field_shared_through_a_fragment_pages_each_parent(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    common::fixture::scaled(&app.db, 10).await;
+    let query = "fragment C on Post { comments(first: 1, orderBy: [{field: ID, direction: DESC}]) { nodes { body } } }
+        { posts(first: 2) { nodes { ...C } } users(first: 2) { nodes { posts(first: 1) { nodes { ...C } } } } }";
+    let data = app.data(query).await;
+    let first = |post: &serde_json::Value| post["comments"]["nodes"][0]["body"].clone();
+    assert_eq!(first(&data["posts"]["nodes"][0]), "Comment 3");
+    assert_eq!(first(&data["posts"]["nodes"][1]), "Comment 6");
+    assert_eq!(
+        first(&data["users"]["nodes"][1]["posts"]["nodes"][0]),
+        "Comment 12"
+    );
+}
+
 on_every_backend!(
     joined_rows_are_the_related_rows,
+    a_field_shared_through_a_fragment_pages_each_parent,
     page_statements_count_their_lists,
     the_blog_query_costs_the_same_for_ten_times_the_parents,
     the_enrollment_query_costs_the_same_for_ten_times_the_parents,

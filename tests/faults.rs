@@ -90,6 +90,36 @@ async fn a_slow_statement_is_cancelled_at_the_statement_timeout() {
     assert!(body.get("errors").is_none(), "{body}");
 }
 
+/// The pool's PostgreSQL sessions carry their settings: the statement timeout, and
+/// one plan per statement (a batch's `IN` list is otherwise planned on every run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sessions_carry_the_pool_settings() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let pool = PoolSettings {
+        statement_timeout: Some(Duration::from_millis(1500)),
+        ..PoolSettings::from(2)
+    };
+    let app = TestApp::with_pool(Backend::Postgres, pool, HttpOptions::default()).await;
+    let show = |setting: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    format!("SHOW {setting}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<String>(0).unwrap()
+        }
+    };
+    assert_eq!(show("plan_cache_mode").await, "force_generic_plan");
+    assert_eq!(show("statement_timeout").await, "1500ms");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_deadline_ends_with_a_clear_error() {
     if !Backend::Postgres.enabled() {

@@ -42,16 +42,15 @@ trait TotalCount: Send + Sync {
 /// field of its type, and moves each one; a small future keeps scalar fields cheap.
 pub async fn top_level<T: Listed>(
     ctx: &Context<'_>,
-    args: ListArgs<T>,
+    args: Arc<ListArgs<T>>,
 ) -> ApiResult<Connection<T, EmptyFields>> {
     Box::pin(top_level_page(ctx, args)).await
 }
 
 async fn top_level_page<T: Listed>(
     ctx: &Context<'_>,
-    args: ListArgs<T>,
+    args: Arc<ListArgs<T>>,
 ) -> ApiResult<Connection<T, EmptyFields>> {
-    let args = Arc::new(args);
     let page = if args.rows_wanted {
         list_page(&request_db(ctx)?, &args, &loaders(ctx)?.loader().primed).await?
     } else {
@@ -68,7 +67,7 @@ async fn top_level_page<T: Listed>(
 pub async fn related<R: ToMany>(
     ctx: &Context<'_>,
     parent: i32,
-    args: ListArgs<R::Target>,
+    args: Arc<ListArgs<R::Target>>,
 ) -> ApiResult<Connection<R::Target, R::Edge>> {
     Box::pin(related_page::<R>(ctx, parent, args)).await
 }
@@ -76,15 +75,18 @@ pub async fn related<R: ToMany>(
 async fn related_page<R: ToMany>(
     ctx: &Context<'_>,
     parent: i32,
-    args: ListArgs<R::Target>,
+    args: Arc<ListArgs<R::Target>>,
 ) -> ApiResult<Connection<R::Target, R::Edge>> {
-    let args = Arc::new(args);
     let page = if args.rows_wanted {
         let key = Many::<R> {
             parent,
             args: args.clone(),
         };
-        loaders(ctx)?.load_one(key).await?.unwrap_or_default()
+        match loaders(ctx)?.load_one(key).await? {
+            // The batch's own copy is gone by now, so this takes the rows as they are.
+            Some(page) => Arc::try_unwrap(page).unwrap_or_else(|page| (*page).clone()),
+            None => Page::default(),
+        }
     } else {
         Page::default()
     };

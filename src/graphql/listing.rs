@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
+use crate::graphql::request::per_field;
 use crate::loaders::{Joins, ToOneField};
 
 /// The SeaORM model behind a row-backed type.
@@ -233,8 +234,18 @@ pub struct ListArgs<T: Listed> {
 }
 
 impl<T: Listed> ListArgs<T> {
-    /// Validates a connection field's arguments.
+    /// Validates a connection field's arguments, once per field of the document:
+    /// its siblings (the same field under every parent of a list) share them.
     pub fn new(
+        ctx: &Context<'_>,
+        request: PageRequest,
+        order_by: Option<Vec<Order<T::Field>>>,
+        filter: Option<T::Filter>,
+    ) -> ApiResult<Arc<Self>> {
+        per_field(ctx, || Self::validate(ctx, request, order_by, filter))
+    }
+
+    fn validate(
         ctx: &Context<'_>,
         request: PageRequest,
         order_by: Option<Vec<Order<T::Field>>>,

@@ -1,6 +1,8 @@
 //! What each request carries into the resolvers: its database handle and loaders.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 use entity::user;
@@ -31,7 +33,14 @@ pub struct RequestState {
     pub loaders: Loaders,
     /// What runs the loaders' batches: wrap the request's execution in its `run`.
     pub scheduler: BatchScheduler,
+    /// Values worked out once per field of the request's document (`None` on a
+    /// WebSocket connection, whose state outlives each document).
+    per_field: Option<PerField>,
 }
+
+/// Values worked out once per field of one document, by the field's address in it.
+#[derive(Default)]
+struct PerField(Mutex<HashMap<usize, Arc<dyn Any + Send + Sync>>>);
 
 impl RequestState {
     /// Fresh state for one request over the pool `db`, signed in as `viewer`.
@@ -44,7 +53,9 @@ impl RequestState {
         let scheduler = BatchScheduler::default();
         let loaders = |db| loaders::for_request(db, &scheduler);
         let db = CountingDb::for_request(db);
-        Self::build(db, tokens, events, viewer, loaders, scheduler.clone())
+        let mut state = Self::build(db, tokens, events, viewer, loaders, scheduler.clone());
+        state.per_field = Some(PerField::default());
+        state
     }
 
     /// State for one WebSocket connection: no single future drives a connection's
@@ -81,6 +92,7 @@ impl RequestState {
             loaders: loaders(db.clone()),
             db,
             scheduler,
+            per_field: None,
         }
     }
 }
@@ -88,6 +100,35 @@ impl RequestState {
 fn state<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RequestState> {
     ctx.data::<RequestState>()
         .map_err(|_| ApiError::internal(anyhow::anyhow!("the request carries no RequestState")))
+}
+
+/// What `make` works out for the field `ctx` resolves, made once per field of the
+/// document and shared by every resolution of that field in the request (the same
+/// field under each parent of a list has the same arguments and selection).
+pub fn per_field<T: Any + Send + Sync>(
+    ctx: &Context<'_>,
+    make: impl FnOnce() -> ApiResult<T>,
+) -> ApiResult<Arc<T>> {
+    let Some(cache) = state(ctx)?.per_field.as_ref() else {
+        return make().map(Arc::new);
+    };
+    let site = std::ptr::from_ref(ctx.item) as usize;
+    let found = cache
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&site)
+        .cloned();
+    if let Some(made) = found.and_then(|made| made.downcast::<T>().ok()) {
+        return Ok(made);
+    }
+    let made = Arc::new(make()?);
+    cache
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(site, made.clone());
+    Ok(made)
 }
 
 /// The request's database handle.

@@ -153,7 +153,8 @@ fn by_args<T: Listed>(
 }
 
 impl<R: ToMany> Loader<Many<R>> for SqlLoader {
-    type Value = Page<R::Target, R::Edge>;
+    /// Shared: the loader hands every waiting key a clone of its value.
+    type Value = Arc<Page<R::Target, R::Edge>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Many<R>]) -> Result<HashMap<Many<R>, Self::Value>, LoadError> {
@@ -172,7 +173,7 @@ impl<R: ToMany> Loader<Many<R>> for SqlLoader {
                         parent,
                         args: args.clone(),
                     },
-                    page,
+                    Arc::new(page),
                 );
             }
         }
