@@ -43,7 +43,8 @@ pub struct RequestState {
 struct PerField(Mutex<HashMap<usize, Arc<dyn Any + Send + Sync>>>);
 
 impl RequestState {
-    /// Fresh state for one request over the pool `db`, signed in as `viewer`.
+    /// Fresh state for one request over the pool `db`, signed in as `viewer`: for
+    /// the execution of one document only (values are kept per field of it).
     pub fn new(
         db: DatabaseConnection,
         tokens: Arc<Tokens>,
