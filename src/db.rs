@@ -65,23 +65,19 @@ pub async fn connect(
         // left idle across a database restart still gets checked.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
-    let statement_timeout = pool.statement_timeout;
+    let timeout_millis = pool.statement_timeout.map(|t| t.as_millis().max(1));
     options.map_sqlx_postgres_opts(move |pg| {
         // Plan each statement once per connection: the statements are few shapes
         // with many parameters (a batch's `IN` list), which PostgreSQL would
         // otherwise plan again on every execution (0.4-0.9 ms each for the
         // workload's, about as long as running them; see bench/README.md).
         let pg = pg.options([("plan_cache_mode", "force_generic_plan")]);
-        match statement_timeout {
-            Some(timeout) => pg.options([(
-                "statement_timeout",
-                format!("{}", timeout.as_millis().max(1)),
-            )]),
+        match timeout_millis {
+            Some(millis) => pg.options([("statement_timeout", millis.to_string())]),
             None => pg,
         }
     });
-    if let Some(timeout) = pool.statement_timeout {
-        let millis = timeout.as_millis().max(1);
+    if let (Some(timeout), Some(millis)) = (pool.statement_timeout, timeout_millis) {
         let seconds = format!("{:.3}", timeout.as_secs_f64());
         options.map_sqlx_mysql_pool_opts(move |mysql| {
             let seconds = seconds.clone();
