@@ -10,10 +10,11 @@
 //!   FROM <table> t0 [JOIN <junction> j ON j.<to> = t0.id]
 //!   WHERE <parent> IN (...) AND <filter> AND <after the cursor>
 //! ) page [LEFT JOIN <to-one table> r1 ON r1.<column> = page.<key> ...]
-//! WHERE page.__rn <= <limit + 1> ORDER BY page.__parent, page.__rn
+//! WHERE page.__rn <= <limit + 1>
 //! ```
 //!
-//! The extra row per parent tells whether another page follows; the count, when
+//! The rows are put in order per parent by `__rn` as they are read; the extra row
+//! per parent tells whether another page follows; the count, when
 //! `totalCount` is asked for on a first page, saves a statement of its own; the
 //! to-one rows the selection asks for (see [`super::joins`]) are joined to the
 //! page's rows only. Window functions run on SQLite 3.25+, PostgreSQL and
@@ -25,7 +26,7 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
     SelectStatement, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable, QueryResult};
 
 use super::page::{EdgeData, Page};
 use super::{Joins, Primed, PrimedRows, ToOne};
@@ -166,19 +167,22 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     if let Some(joins) = &args.joins {
         joins.apply(&mut outer, &page_alias);
     }
-    outer
-        .and_where(Expr::col((page_alias.clone(), Alias::new(ROW_NUMBER))).lte(limit + 1))
-        .order_by((page_alias.clone(), Alias::new(PARENT)), Order::Asc)
-        .order_by((page_alias, Alias::new(ROW_NUMBER)), Order::Asc);
+    outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(limit + 1));
 
+    // The rows come in no particular order: each goes to its parent's page at its
+    // rank (asking PostgreSQL to order them sorts again what the window sorted).
     let mut pages: HashMap<i32, Page<T, E>> = HashMap::with_capacity(parents.len());
+    let mut ranked: HashMap<i32, Vec<(i64, (T, E))>> = HashMap::with_capacity(parents.len());
     let mut read = PrimedRows::default();
+    let last = i64::try_from(limit).unwrap_or(i64::MAX);
     for row in db.query_all(&outer).await? {
-        let page = pages.entry(row.try_get("", PARENT)?).or_default();
+        let parent: i32 = row.try_get("", PARENT)?;
+        let page = pages.entry(parent).or_default();
         if counted && page.total.is_none() {
             page.total = Some(row.try_get("", COUNT)?);
         }
-        if page.rows.len() as u64 == limit {
+        let rank = rank(&row)?;
+        if rank > last {
             page.has_more = true;
             continue;
         }
@@ -186,7 +190,14 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
         if let Some(joins) = &args.joins {
             joins.read(&row, &mut read)?;
         }
-        page.rows.push((node, E::read(&row)?));
+        ranked
+            .entry(parent)
+            .or_default()
+            .push((rank, (node, E::read(&row)?)));
+    }
+    for (parent, mut rows) in ranked {
+        rows.sort_unstable_by_key(|(rank, _)| *rank);
+        pages.entry(parent).or_default().rows = rows.into_iter().map(|(_, row)| row).collect();
     }
     primed.extend(read);
     if counted {
@@ -195,6 +206,15 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
         }
     }
     Ok(pages)
+}
+
+/// A row's place in its parent's page, from 1 (`ROW_NUMBER()` is unsigned on
+/// MySQL and MariaDB).
+fn rank(row: &QueryResult) -> Result<i64, DbErr> {
+    row.try_get::<i64>("", ROW_NUMBER).or_else(|_| {
+        let rank: u64 = row.try_get("", ROW_NUMBER)?;
+        i64::try_from(rank).map_err(|e| DbErr::Type(e.to_string()))
+    })
 }
 
 /// How many rows related to each of `parents` through `link` match the filter.
