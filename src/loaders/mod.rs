@@ -5,6 +5,10 @@
 //!   association table, cut per parent by a window function in one statement;
 //! - [`Count`]: the number of related rows per parent, grouped in one statement.
 //!
+//! In a query, a statement also joins the to-one rows its selection asks for
+//! ([`Joins`]), and the request remembers them ([`Primed`]): those fields then
+//! cost no statement of their own.
+//!
 //! Loaders live for one request: nothing is cached across requests.
 
 mod joins;
