@@ -210,8 +210,9 @@ pub trait FilterInput {
 
 /// The validated arguments of one connection field.
 ///
-/// Equal arguments batch together: the window, the filter and the omitted columns
-/// are compared; the compiled condition follows from the filter.
+/// Equal arguments batch together: the window, the filter, the omitted columns,
+/// whether `totalCount` is asked for and the joins are compared; the compiled
+/// condition follows from the filter.
 #[derive(Clone, Debug)]
 pub struct ListArgs<T: Listed> {
     /// Which page.
