@@ -138,6 +138,17 @@ async fn joined_rows_are_the_related_rows(backend: Backend) {
             format!("user{writer}@example.com")
         );
     }
+    // A joined post leaves its body out when no one asks for it.
+    let titles = app
+        .data("{ comments(first: 4) { nodes { post { title } } } }")
+        .await;
+    let titles: Vec<&str> = titles["comments"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["post"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Post 1", "Post 1", "Post 1", "Post 2"]);
     // A root lookup joins what its selection asks for; a missing profile is known
     // to be missing without another statement.
     let one = "{ a: user(id: \"VXNlcjoy\") { profile { bio } } b: user(id: \"VXNlcjox\") { profile { bio } } }";
