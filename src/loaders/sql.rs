@@ -171,13 +171,11 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
 
     // The rows come in no particular order: each goes to its parent's page at its
     // rank (asking PostgreSQL to order them sorts again what the window sorted).
-    let mut pages: HashMap<i32, Page<T, E>> = HashMap::with_capacity(parents.len());
-    let mut ranked: HashMap<i32, Vec<(i64, (T, E))>> = HashMap::with_capacity(parents.len());
+    let mut found: HashMap<i32, Reading<T, E>> = HashMap::with_capacity(parents.len());
     let mut read = PrimedRows::default();
     let last = i64::try_from(limit).unwrap_or(i64::MAX);
     for row in db.query_all(&outer).await? {
-        let parent: i32 = row.try_get("", PARENT)?;
-        let page = pages.entry(parent).or_default();
+        let (page, ranked) = found.entry(row.try_get("", PARENT)?).or_default();
         if counted && page.total.is_none() {
             page.total = Some(row.try_get("", COUNT)?);
         }
@@ -190,15 +188,16 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
         if let Some(joins) = &args.joins {
             joins.read(&row, &mut read)?;
         }
-        ranked
-            .entry(parent)
-            .or_default()
-            .push((rank, (node, E::read(&row)?)));
+        ranked.push((rank, (node, E::read(&row)?)));
     }
-    for (parent, mut rows) in ranked {
-        rows.sort_unstable_by_key(|(rank, _)| *rank);
-        pages.entry(parent).or_default().rows = rows.into_iter().map(|(_, row)| row).collect();
-    }
+    let mut pages: HashMap<i32, Page<T, E>> = found
+        .into_iter()
+        .map(|(parent, (mut page, mut ranked))| {
+            ranked.sort_unstable_by_key(|(rank, _)| *rank);
+            page.rows = ranked.into_iter().map(|(_, row)| row).collect();
+            (parent, page)
+        })
+        .collect();
     primed.extend(read);
     if counted {
         for parent in parents {
@@ -207,6 +206,9 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     }
     Ok(pages)
 }
+
+/// A page as its rows are read: its rows with their ranks, in no order yet.
+type Reading<T, E> = (Page<T, E>, Vec<(i64, (T, E))>);
 
 /// A row's place in its parent's page, from 1 (`ROW_NUMBER()` is unsigned on
 /// MySQL and MariaDB).
