@@ -90,22 +90,20 @@ async fn related_page<R: ToMany>(
     } else {
         Page::default()
     };
-    let count = RelatedCount::<R> {
-        parent,
-        args: args.clone(),
-        relation: PhantomData,
+    // Counted by the page's statement, or else by a statement of its own if asked.
+    let total: Box<dyn TotalCount> = match page.total {
+        Some(counted) => Box::new(Counted(counted)),
+        None => Box::new(RelatedCount::<R> {
+            parent,
+            args: args.clone(),
+            relation: PhantomData,
+        }),
     };
-    Ok(Connection::new(page, &args, Box::new(count)))
+    Ok(Connection::new(page, &args, total))
 }
 
 impl<T: Listed, E: EdgeData> Connection<T, E> {
-    /// The connection over `page`; `total` counts the list unless the page's
-    /// statement did.
     fn new(page: Page<T, E>, args: &Arc<ListArgs<T>>, total: Box<dyn TotalCount>) -> Self {
-        let total: Box<dyn TotalCount> = match page.total {
-            Some(counted) => Box::new(Counted(counted)),
-            None => total,
-        };
         let mut edges: Vec<Edge<T, E>> = page
             .rows
             .into_iter()

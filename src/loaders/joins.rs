@@ -26,10 +26,10 @@ use std::sync::{Arc, Mutex};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead};
 use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
-use sea_orm::{DbErr, FromQueryResult, IdenStatic, Iterable, QueryResult};
+use sea_orm::{DbErr, FromQueryResult, IdenStatic, QueryResult};
 
 use super::ToOne;
-use crate::graphql::listing::{ColumnOf, ModelOf, Table};
+use crate::graphql::listing::{ModelOf, Table};
 
 /// The most relations one statement joins; deeper ones are left to the loaders.
 const MAX_JOINS: usize = 8;
@@ -184,14 +184,7 @@ fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
         alias.clone(),
         Expr::col((alias.clone(), R::column())).eq(key),
     );
-    for column in ColumnOf::<R::Target>::iter() {
-        let name = Alias::new(format!("{}{}", joined.prefix, column.as_str()));
-        if joined.omitted.contains(&column.as_str()) {
-            query.expr_as(Expr::val(""), name);
-        } else {
-            query.expr_as(Expr::col((alias.clone(), column)), name);
-        }
-    }
+    super::sql::select_table::<R::Target>(query, alias, &joined.prefix, &joined.omitted);
 }
 
 fn prime<R: ToOne>(

@@ -86,9 +86,7 @@ pub async fn rows_by<R: ToOne>(
 ) -> Result<HashMap<i32, R::Target>, DbErr> {
     let mut query = Query::select();
     query.from_as(<R::Target as Table>::Entity::default(), t0());
-    for column in ColumnOf::<R::Target>::iter() {
-        query.column((t0(), column));
-    }
+    select_table::<R::Target>(&mut query, &t0(), "", &[]);
     if let Some(joins) = joins {
         joins.apply(&mut query, &t0());
     }
@@ -272,11 +270,23 @@ fn related_source<T: Listed>(link: &Link, parents: &[i32]) -> (SelectStatement, 
 
 /// The listed table's columns, with each omitted one read as an empty string.
 fn select_columns<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
+    select_table::<T>(query, &t0(), "", &args.omitted);
+}
+
+/// The columns of `T`'s table aliased `alias`, named `<prefix><column>`; each of
+/// `omitted` is read as an empty string.
+pub(super) fn select_table<T: Table>(
+    query: &mut SelectStatement,
+    alias: &DynIden,
+    prefix: &str,
+    omitted: &[&'static str],
+) {
     for column in ColumnOf::<T>::iter() {
-        if args.omitted.contains(&column.as_str()) {
-            query.expr_as(Expr::val(""), column);
+        let name = Alias::new(format!("{prefix}{}", column.as_str()));
+        if omitted.contains(&column.as_str()) {
+            query.expr_as(Expr::val(""), name);
         } else {
-            query.column((t0(), column));
+            query.expr_as(Expr::col((alias.clone(), column)), name);
         }
     }
 }
