@@ -51,7 +51,11 @@ pub type Loaders = DataLoader<SqlLoader>;
 /// millisecond tick and fires when the runtime next turns its timer wheel, which
 /// made every level of a request wait about a millisecond with the cores idle.
 pub fn for_request(db: CountingDb, scheduler: &BatchScheduler) -> Loaders {
-    DataLoader::new(SqlLoader::new(db), scheduler.spawner()).delay(std::time::Duration::ZERO)
+    scheduled(SqlLoader::new(db), scheduler)
+}
+
+fn scheduled<L: Send + Sync + 'static>(loader: L, scheduler: &BatchScheduler) -> DataLoader<L> {
+    DataLoader::new(loader, scheduler.spawner()).delay(std::time::Duration::ZERO)
 }
 
 /// A loader whose batches start after a short delay on their own task, for
@@ -76,5 +80,46 @@ impl SqlLoader {
             db,
             primed: Primed::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_graphql::dataloader::Loader;
+
+    use super::*;
+
+    /// Doubles its keys, and counts its batches.
+    #[derive(Default)]
+    struct Doubler(AtomicUsize);
+
+    impl Loader<i32> for Doubler {
+        type Value = i32;
+        type Error = std::convert::Infallible;
+
+        async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, i32>, Self::Error> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(keys.iter().map(|k| (*k, k * 2)).collect())
+        }
+    }
+
+    /// On a runtime without timers, any tokio timer panics: the batch must start
+    /// without one (and siblings still share it).
+    #[test]
+    fn scheduled_batches_wait_on_no_timer() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let scheduler = BatchScheduler::default();
+        let loader = scheduled(Doubler::default(), &scheduler);
+        let loaded = runtime.block_on(scheduler.run(async {
+            let (a, b) = futures_util::join!(loader.load_one(1), loader.load_one(2));
+            (a.unwrap(), b.unwrap())
+        }));
+        assert_eq!(loaded, (Some(2), Some(4)));
+        assert_eq!(loader.loader().0.load(Ordering::SeqCst), 1, "one batch");
     }
 }
