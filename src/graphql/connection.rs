@@ -10,13 +10,18 @@ use async_graphql::{Context, Object, TypeName};
 use sea_orm::ModelTrait;
 
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::lean::Lean;
 use crate::graphql::listing::{ListArgs, Listed};
 use crate::graphql::pagination::{Direction, SortValue, encode_cursor};
 use crate::graphql::request::{loaders, request_db};
 use crate::loaders::{Count, EdgeData, Many, Page, ToMany, count_all, list_page};
 
+/// A page of a list, with its cursors and the size of the whole list, resolved
+/// leanly (see [`Lean`]).
+pub type Connection<T, E> = Lean<ConnectionPage<T, E>>;
+
 /// A page of a list, with its cursors and the size of the whole list.
-pub struct Connection<T: Listed, E: EdgeData> {
+pub struct ConnectionPage<T: Listed, E: EdgeData> {
     edges: Vec<Edge<T, E>>,
     has_previous_page: bool,
     has_next_page: bool,
@@ -56,11 +61,11 @@ async fn top_level_page<T: Listed>(
     } else {
         Page::default()
     };
-    Ok(Connection::new(
+    Ok(Lean(ConnectionPage::new(
         page,
         &args,
         Box::new(TopLevelCount(args.clone())),
-    ))
+    )))
 }
 
 /// A page of the rows related to `parent` through `R`, batched with its siblings.
@@ -99,10 +104,10 @@ async fn related_page<R: ToMany>(
             relation: PhantomData,
         }),
     };
-    Ok(Connection::new(page, &args, total))
+    Ok(Lean(ConnectionPage::new(page, &args, total)))
 }
 
-impl<T: Listed, E: EdgeData> Connection<T, E> {
+impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
     fn new(page: Page<T, E>, args: &Arc<ListArgs<T>>, total: Box<dyn TotalCount>) -> Self {
         let mut edges: Vec<Edge<T, E>> = page
             .rows
@@ -132,15 +137,15 @@ impl<T: Listed, E: EdgeData> Connection<T, E> {
 
 /// A page of a list: its edges (or just nodes), where it stands, and the list's size.
 #[Object(name_type)]
-impl<T: Listed, E: EdgeData> Connection<T, E> {
+impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
     /// The items of this page, each with its cursor.
-    async fn edges(&self) -> &[Edge<T, E>] {
-        &self.edges
+    async fn edges(&self) -> Vec<Lean<&Edge<T, E>>> {
+        self.edges.iter().map(Lean).collect()
     }
 
     /// The items of this page, without cursors.
-    async fn nodes(&self) -> Vec<&T> {
-        self.edges.iter().map(|edge| &edge.node).collect()
+    async fn nodes(&self) -> Vec<Lean<&T>> {
+        self.edges.iter().map(|edge| Lean(&edge.node)).collect()
     }
 
     /// Where this page stands in the list, and the cursors to page on.
@@ -161,7 +166,7 @@ impl<T: Listed, E: EdgeData> Connection<T, E> {
     }
 }
 
-impl<T: Listed, E: EdgeData> TypeName for Connection<T, E> {
+impl<T: Listed, E: EdgeData> TypeName for ConnectionPage<T, E> {
     fn type_name() -> Cow<'static, str> {
         format!("{}{}Connection", E::PREFIX, T::NAME).into()
     }
@@ -188,8 +193,8 @@ impl<T: Listed, E: EdgeData> Edge<T, E> {
     }
 
     /// The item.
-    async fn node(&self) -> &T {
-        &self.node
+    async fn node(&self) -> Lean<&T> {
+        Lean(&self.node)
     }
 
     #[graphql(flatten)]

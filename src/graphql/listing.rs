@@ -4,6 +4,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{Context, InputObject, InputType, OutputType};
 use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
 use sea_orm::{EntityTrait, IdenStatic};
@@ -21,7 +22,7 @@ pub type ModelOf<T> = <<T as Table>::Entity as EntityTrait>::Model;
 pub type ColumnOf<T> = <<T as Table>::Entity as EntityTrait>::Column;
 
 /// A GraphQL object backed by one row of one table.
-pub trait Table: Clone + Send + Sync + 'static {
+pub trait Table: ContainerType + Clone + Send + Sync + 'static {
     /// The table.
     type Entity: EntityTrait;
     /// The GraphQL type name, which is also the prefix of its global ids.

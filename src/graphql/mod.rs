@@ -8,6 +8,7 @@ pub mod filter;
 pub mod gate;
 pub mod ids;
 pub mod introspection;
+pub mod lean;
 pub mod limits;
 pub mod listing;
 pub mod node;

@@ -11,6 +11,7 @@ use crate::graphql::connection::{Connection, top_level};
 use crate::graphql::enrollment::course::{Course, CourseFilter, CourseOrderField};
 use crate::graphql::enrollment::student::{Student, StudentFilter, StudentOrderField};
 use crate::graphql::ids;
+use crate::graphql::lean::Lean;
 use crate::graphql::listing::{ListArgs, Order, Table};
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::request::{find, viewer_id};
@@ -20,17 +21,19 @@ use crate::loaders::ById;
 #[derive(Default)]
 pub struct ReadQuery;
 
-async fn by_id<T: Table>(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<T>> {
-    find::<ById<T>>(ctx, ids::decode_as(id, T::NAME)?).await
+async fn by_id<T: Table>(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<Lean<T>>> {
+    Ok(find::<ById<T>>(ctx, ids::decode_as(id, T::NAME)?)
+        .await?
+        .map(Lean))
 }
 
 /// The root fields that read one object or one top-level list.
 #[Object]
 impl ReadQuery {
     /// The signed-in user, or null when the request carries no token.
-    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<Lean<User>>> {
         match viewer_id(ctx)? {
-            Some(id) => find::<ById<User>>(ctx, id).await,
+            Some(id) => Ok(find::<ById<User>>(ctx, id).await?.map(Lean)),
             None => Ok(None),
         }
     }
@@ -40,7 +43,7 @@ impl ReadQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A `User` global id.")] id: ID,
-    ) -> ApiResult<Option<User>> {
+    ) -> ApiResult<Option<Lean<User>>> {
         by_id(ctx, &id).await
     }
 
@@ -49,7 +52,7 @@ impl ReadQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A `Post` global id.")] id: ID,
-    ) -> ApiResult<Option<Post>> {
+    ) -> ApiResult<Option<Lean<Post>>> {
         by_id(ctx, &id).await
     }
 
@@ -58,7 +61,7 @@ impl ReadQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A `Comment` global id.")] id: ID,
-    ) -> ApiResult<Option<Comment>> {
+    ) -> ApiResult<Option<Lean<Comment>>> {
         by_id(ctx, &id).await
     }
 
@@ -67,7 +70,7 @@ impl ReadQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A `Student` global id.")] id: ID,
-    ) -> ApiResult<Option<Student>> {
+    ) -> ApiResult<Option<Lean<Student>>> {
         by_id(ctx, &id).await
     }
 
@@ -76,7 +79,7 @@ impl ReadQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A `Course` global id.")] id: ID,
-    ) -> ApiResult<Option<Course>> {
+    ) -> ApiResult<Option<Lean<Course>>> {
         by_id(ctx, &id).await
     }
 

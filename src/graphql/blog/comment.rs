@@ -9,6 +9,7 @@ use crate::graphql::blog::post::{Post, PostFilter};
 use crate::graphql::blog::user::{User, UserFilter};
 use crate::graphql::filter::{Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
+use crate::graphql::lean::Lean;
 use crate::graphql::listing::{FilterInput, Hop, Listed, Scope, Table};
 use crate::graphql::pagination::{SortField, SortKind};
 use crate::graphql::request::find_required;
@@ -154,12 +155,16 @@ impl Comment {
     }
 
     /// The post the comment is on.
-    async fn post(&self, ctx: &Context<'_>) -> ApiResult<Post> {
-        find_required::<ById<Post>>(ctx, self.0.post_id).await
+    async fn post(&self, ctx: &Context<'_>) -> ApiResult<Lean<Post>> {
+        find_required::<ById<Post>>(ctx, self.0.post_id)
+            .await
+            .map(Lean)
     }
 
     /// The user who wrote the comment.
-    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        find_required::<ById<User>>(ctx, self.0.user_id).await
+    async fn author(&self, ctx: &Context<'_>) -> ApiResult<Lean<User>> {
+        find_required::<ById<User>>(ctx, self.0.user_id)
+            .await
+            .map(Lean)
     }
 }

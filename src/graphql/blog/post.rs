@@ -13,6 +13,7 @@ use crate::graphql::filter::{
     BooleanFilter, Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter,
 };
 use crate::graphql::ids;
+use crate::graphql::lean::Lean;
 use crate::graphql::listing::{FilterInput, Hop, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find_required;
@@ -185,8 +186,10 @@ impl Post {
     }
 
     /// The user who wrote the post.
-    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        find_required::<ById<User>>(ctx, self.0.user_id).await
+    async fn author(&self, ctx: &Context<'_>) -> ApiResult<Lean<User>> {
+        find_required::<ById<User>>(ctx, self.0.user_id)
+            .await
+            .map(Lean)
     }
 
     /// The comments on the post.

@@ -6,6 +6,7 @@ use entity::profile;
 use crate::error::ApiResult;
 use crate::graphql::blog::user::User;
 use crate::graphql::ids;
+use crate::graphql::lean::Lean;
 use crate::graphql::listing::Table;
 use crate::graphql::request::find_required;
 use crate::loaders::{ById, ToOneField};
@@ -52,7 +53,9 @@ impl Profile {
     }
 
     /// The user the profile belongs to.
-    async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        find_required::<ById<User>>(ctx, self.0.user_id).await
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Lean<User>> {
+        find_required::<ById<User>>(ctx, self.0.user_id)
+            .await
+            .map(Lean)
     }
 }

@@ -12,6 +12,7 @@ use crate::graphql::blog::profile::Profile;
 use crate::graphql::connection::{Connection, related};
 use crate::graphql::filter::{Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
+use crate::graphql::lean::Lean;
 use crate::graphql::listing::{FilterInput, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find;
@@ -198,8 +199,8 @@ impl User {
     }
 
     /// The user's profile, or null if they have none.
-    async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Option<Profile>> {
-        find::<ProfileOfUser>(ctx, self.0.id).await
+    async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Option<Lean<Profile>>> {
+        Ok(find::<ProfileOfUser>(ctx, self.0.id).await?.map(Lean))
     }
 
     /// The posts the user wrote.
