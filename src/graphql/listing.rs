@@ -36,8 +36,20 @@ pub trait Table: ContainerType + Clone + Send + Sync + 'static {
     /// Large text columns worth leaving out of a list when no one asks for them:
     /// `(GraphQL field, column)`. Left out, they read as empty strings.
     const DEFERRABLE: &'static [(&'static str, &'static str)] = &[];
+    /// Columns that no field shows (a password hash): the statements behind the
+    /// schema's reads leave them out, and they read as empty strings.
+    const HIDDEN: &'static [&'static str] = &[];
     /// The to-one fields that a statement reading these rows may join.
     const TO_ONE: &'static [ToOneField] = &[];
+
+    /// The columns a statement leaves out, given which fields are `selected`.
+    fn omitted(selected: &dyn Fn(&str) -> bool) -> Vec<&'static str> {
+        let deferred = Self::DEFERRABLE
+            .iter()
+            .filter(|(field, _)| !selected(field))
+            .map(|(_, column)| *column);
+        Self::HIDDEN.iter().copied().chain(deferred).collect()
+    }
 }
 
 /// A row-backed type that can be listed in a connection.
@@ -266,14 +278,10 @@ impl<T: Listed> ListArgs<T> {
             None => Condition::all(),
         };
         let selection = ctx.look_ahead();
-        let omitted = T::DEFERRABLE
-            .iter()
-            .filter(|(field, _)| {
-                !selection.field("nodes").field(field).exists()
-                    && !selection.field("edges").field("node").field(field).exists()
-            })
-            .map(|(_, column)| *column)
-            .collect();
+        let omitted = T::omitted(&|field| {
+            selection.field("nodes").field(field).exists()
+                || selection.field("edges").field("node").field(field).exists()
+        });
         let rows_wanted = ["edges", "nodes", "pageInfo"]
             .iter()
             .any(|field| selection.field(field).exists());

@@ -42,7 +42,7 @@ pub struct ToOneField {
     key: &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
     prime: fn(&QueryResult, &str, i32, &mut PrimedRows) -> Result<(), DbErr>,
-    deferrable: fn() -> &'static [(&'static str, &'static str)],
+    omitted: fn(&dyn Fn(&str) -> bool) -> Vec<&'static str>,
     nested: fn() -> &'static [ToOneField],
 }
 
@@ -54,7 +54,7 @@ impl ToOneField {
             key,
             join: join::<R>,
             prime: prime::<R>,
-            deferrable: deferrable::<R::Target>,
+            omitted: <R::Target as Table>::omitted,
             nested: nested::<R::Target>,
         }
     }
@@ -123,11 +123,7 @@ fn plan(
             continue;
         }
         *count += 1;
-        let omitted = (via.deferrable)()
-            .iter()
-            .filter(|(field, _)| !selected.iter().any(|s| s.field(field).exists()))
-            .map(|(_, column)| *column)
-            .collect();
+        let omitted = (via.omitted)(&|field| selected.iter().any(|s| s.field(field).exists()));
         let n = *count;
         joined.push(Joined {
             via,
@@ -201,10 +197,6 @@ fn prime<R: ToOne>(
     };
     rows.add::<R>(key, found);
     Ok(())
-}
-
-fn deferrable<T: Table>() -> &'static [(&'static str, &'static str)] {
-    T::DEFERRABLE
 }
 
 fn nested<T: Table>() -> &'static [ToOneField] {

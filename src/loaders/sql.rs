@@ -84,13 +84,7 @@ pub async fn rows_by<R: ToOne>(
     joins: Option<&Joins>,
     primed: &Primed,
 ) -> Result<HashMap<i32, R::Target>, DbErr> {
-    let mut query = Query::select();
-    query.from_as(<R::Target as Table>::Entity::default(), t0());
-    select_table::<R::Target>(&mut query, &t0(), "", &[]);
-    if let Some(joins) = joins {
-        joins.apply(&mut query, &t0());
-    }
-    query.and_where(Expr::col((t0(), R::column())).is_in(values.iter().copied()));
+    let query = rows_by_statement::<R>(values, joins);
     let mut found = HashMap::with_capacity(values.len());
     let mut read = PrimedRows::default();
     for row in db.query_all(&query).await? {
@@ -103,6 +97,17 @@ pub async fn rows_by<R: ToOne>(
     }
     primed.extend(read);
     Ok(found)
+}
+
+fn rows_by_statement<R: ToOne>(values: &[i32], joins: Option<&Joins>) -> SelectStatement {
+    let mut query = Query::select();
+    query.from_as(<R::Target as Table>::Entity::default(), t0());
+    select_table::<R::Target>(&mut query, &t0(), "", <R::Target as Table>::HIDDEN);
+    if let Some(joins) = joins {
+        joins.apply(&mut query, &t0());
+    }
+    query.and_where(Expr::col((t0(), R::column())).is_in(values.iter().copied()));
+    query
 }
 
 /// How many rows of a top-level list match its filter.
@@ -334,4 +339,22 @@ fn order_terms<T: Listed>(order: &Ordering<T::Field>) -> Vec<(ColumnRef, Order)>
             ((t0(), T::column(*field).into_iden()), order)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::PostgresQueryBuilder;
+
+    use super::*;
+    use crate::graphql::blog::user::User;
+    use crate::loaders::ById;
+
+    #[test]
+    fn no_statement_behind_the_schema_reads_a_password_hash() {
+        let lookup = rows_by_statement::<ById<User>>(&[7], None).to_string(PostgresQueryBuilder);
+        assert!(lookup.contains(r#"'' AS "password_hash""#), "{lookup}");
+        assert!(!lookup.contains(r#""t0"."password_hash""#), "{lookup}");
+        // Lists, pages and joins leave out what `omitted` names, whatever is asked.
+        assert!(User::omitted(&|_| true).contains(&"password_hash"));
+    }
 }

@@ -38,6 +38,8 @@ impl Table for User {
         user::Column::Id
     }
 
+    const HIDDEN: &'static [&'static str] = &["password_hash"];
+
     const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ProfileOfUser>("profile", "id")];
 }
 
