@@ -3,7 +3,7 @@
 //! async-graphql resolves every field of an object as a boxed future of its own,
 //! driven by a `FuturesUnordered` and gathered into a map by name: for a row's
 //! `id` or `title`, which are ready at once, that bookkeeping costs more than the
-//! value (perf put it at about a fifth of the workload's CPU). [`Lean`] resolves a
+//! value (perf put it at about a fifth of relgql's CPU on Q2). [`Lean`] resolves a
 //! plain selection itself: leaf fields (no selection set of their own: scalars and
 //! enums) are awaited in place, one after another, and only the fields that select
 //! further (relationships, connections) run as futures, together, so siblings still
