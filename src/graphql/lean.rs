@@ -72,7 +72,7 @@ async fn resolve_lean<T: ContainerType>(
     }
     let mut slots: Vec<(Name, Option<Value>)> = Vec::with_capacity(items.len());
     let mut nested = Vec::new();
-    for (slot, selection) in items.iter().enumerate() {
+    for selection in items {
         let Selection::Field(field) = &selection.node else {
             continue; // not in a plain selection
         };
@@ -84,6 +84,7 @@ async fn resolve_lean<T: ContainerType>(
             let value = root.resolve_field(&ctx.with_field(field)).await;
             slots.push((key, settle(ctx, value)));
         } else {
+            let slot = slots.len();
             slots.push((key, None));
             nested.push(async move { (slot, root.resolve_field(&ctx.with_field(field)).await) });
         }

@@ -54,6 +54,7 @@ pub fn for_request(db: CountingDb, scheduler: &BatchScheduler) -> Loaders {
     scheduled(SqlLoader::new(db), scheduler)
 }
 
+/// A DataLoader over `loader` whose batches `scheduler` runs, with no delay.
 fn scheduled<L: Send + Sync + 'static>(loader: L, scheduler: &BatchScheduler) -> DataLoader<L> {
     DataLoader::new(loader, scheduler.spawner()).delay(std::time::Duration::ZERO)
 }
