@@ -83,11 +83,19 @@ async fn related_page<R: ToMany>(
     args: Arc<ListArgs<R::Target>>,
 ) -> ApiResult<Connection<R::Target, R::Edge>> {
     let page = if args.rows_wanted {
-        let key = Many::<R> {
-            parent,
-            args: args.clone(),
+        let loaders = loaders(ctx)?;
+        // Folded into the statement that read the parent, or loaded with its siblings.
+        let page = match loaders.loader().primed.page::<R>(parent, &args) {
+            Some(page) => Some(page),
+            None => {
+                let key = Many::<R> {
+                    parent,
+                    args: args.clone(),
+                };
+                loaders.load_one(key).await?
+            }
         };
-        match loaders(ctx)?.load_one(key).await? {
+        match page {
             // The batch's own copy is gone by now, so this takes the rows as they are.
             Some(page) => Arc::try_unwrap(page).unwrap_or_else(|page| (*page).clone()),
             None => Page::default(),

@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use async_graphql::resolver_utils::ContainerType;
-use async_graphql::{Context, InputObject, InputType, OutputType};
+use async_graphql::{Context, InputObject, InputType, Lookahead, OutputType, SelectionField};
 use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
 use sea_orm::{EntityTrait, IdenStatic};
 
@@ -14,7 +14,7 @@ use crate::graphql::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
 use crate::graphql::request::per_field;
-use crate::loaders::{Joins, ToOneField};
+use crate::loaders::{Joins, ToManyField, ToOneField};
 
 /// The SeaORM model behind a row-backed type.
 pub type ModelOf<T> = <<T as Table>::Entity as EntityTrait>::Model;
@@ -41,6 +41,8 @@ pub trait Table: ContainerType + Clone + Send + Sync + 'static {
     const HIDDEN: &'static [&'static str] = &[];
     /// The to-one fields that a statement reading these rows may join.
     const TO_ONE: &'static [ToOneField] = &[];
+    /// The to-many fields whose page a lookup of these rows may fold in.
+    const TO_MANY: &'static [ToManyField] = &[];
 
     /// The columns a statement leaves out, given which fields are `selected`.
     fn omitted(selected: &dyn Fn(&str) -> bool) -> Vec<&'static str> {
@@ -84,6 +86,29 @@ pub struct Order<F: SortField> {
     /// Ascending or descending.
     #[graphql(default)]
     pub direction: OrderDirection,
+}
+
+/// An `orderBy` argument's value, which validation has checked; `Order<F>` is an
+/// input type only for each concrete `F`, so its terms are parsed here.
+fn parse_order<F: SortField>(value: async_graphql::Value) -> Option<Option<Vec<Order<F>>>> {
+    use async_graphql::Value;
+    let term = |value: Value| -> Option<Order<F>> {
+        let Value::Object(mut term) = value else {
+            return None;
+        };
+        let field = F::parse(term.shift_remove("field")).ok()?;
+        let direction = match term.shift_remove("direction") {
+            None | Some(Value::Null) => OrderDirection::default(),
+            Some(direction) => OrderDirection::parse(Some(direction)).ok()?,
+        };
+        term.is_empty().then_some(Order { field, direction })
+    };
+    match value {
+        Value::Null => Some(None),
+        Value::List(terms) => terms.into_iter().map(term).collect::<Option<_>>().map(Some),
+        // A single term where a list is expected is a list of one.
+        single => term(single).map(|term| Some(vec![term])),
+    }
 }
 
 /// How a row reaches many related rows: the shape of a to-many relation.
@@ -256,7 +281,38 @@ impl<T: Listed> ListArgs<T> {
         order_by: Option<Vec<Order<T::Field>>>,
         filter: Option<T::Filter>,
     ) -> ApiResult<Arc<Self>> {
-        per_field(ctx, || Self::validate(ctx, request, order_by, filter))
+        per_field(ctx, || {
+            Self::validate(ctx, request, order_by, filter, &ctx.look_ahead())
+        })
+    }
+
+    /// The arguments of the connection field `field`, selected under the field `ctx`
+    /// resolves, as that field's own resolver will work them out; `None` when they
+    /// do not parse or validate (the resolver then reports why).
+    pub fn of_selection(ctx: &Context<'_>, field: SelectionField<'_>) -> Option<Self> {
+        fn parse<V: InputType>(value: async_graphql::Value) -> Option<V> {
+            V::parse(Some(value)).ok()
+        }
+        let mut request = PageRequest::default();
+        let mut order_by = None;
+        let mut filter = None;
+        for (name, value) in field.arguments().ok()? {
+            match name.as_str() {
+                "first" => request.first = parse(value)?,
+                "after" => request.after = parse(value)?,
+                "last" => request.last = parse(value)?,
+                "before" => request.before = parse(value)?,
+                "orderBy" => order_by = parse_order(value)?,
+                "filter" => filter = parse(value)?,
+                _ => return None,
+            }
+        }
+        Self::validate(ctx, request, order_by, filter, &Lookahead::from(field)).ok()
+    }
+
+    /// A hash of what makes these arguments equal to others (see [`PartialEq`]).
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     fn validate(
@@ -264,6 +320,7 @@ impl<T: Listed> ListArgs<T> {
         request: PageRequest,
         order_by: Option<Vec<Order<T::Field>>>,
         filter: Option<T::Filter>,
+        selection: &Lookahead<'_>,
     ) -> ApiResult<Self> {
         let limits = *ctx
             .data::<PageLimits>()
@@ -277,7 +334,6 @@ impl<T: Listed> ListArgs<T> {
             Some(filter) => filter.condition(&Scope::root())?,
             None => Condition::all(),
         };
-        let selection = ctx.look_ahead();
         let omitted = T::omitted(&|field| {
             selection.field("nodes").field(field).exists()
                 || selection.field("edges").field("node").field(field).exists()
@@ -292,6 +348,7 @@ impl<T: Listed> ListArgs<T> {
                 selection.field("nodes"),
                 selection.field("edges").field("node"),
             ],
+            false,
         );
         let mut hasher = std::hash::DefaultHasher::new();
         (&window, &filter, &omitted, total_wanted, &joins).hash(&mut hasher);

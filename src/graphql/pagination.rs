@@ -198,6 +198,7 @@ pub struct PageLimits {
 }
 
 /// The raw connection arguments of a field.
+#[derive(Default)]
 pub struct PageRequest {
     /// `first`.
     pub first: Option<i32>,

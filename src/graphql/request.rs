@@ -144,7 +144,7 @@ pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Loaders> {
 
 /// The row that `R` relates to `value`, if any: read already by the statement that
 /// read its parent, or batched with its siblings (joining the to-one rows that the
-/// field's own selection asks for).
+/// field's own selection asks for, and folding in a page of to-many rows).
 pub async fn find<R: crate::loaders::ToOne>(
     ctx: &Context<'_>,
     value: i32,
@@ -153,9 +153,15 @@ pub async fn find<R: crate::loaders::ToOne>(
     if let Some(found) = loaders.loader().primed.get::<R>(value) {
         return Ok(found);
     }
-    let joins = crate::loaders::Joins::of::<R::Target>(ctx, &[ctx.look_ahead()]);
+    let joins = per_field(ctx, || {
+        Ok(crate::loaders::Joins::of::<R::Target>(
+            ctx,
+            &[ctx.look_ahead()],
+            true,
+        ))
+    })?;
     Ok(loaders
-        .load_one(crate::loaders::One::<R>::new(value, joins))
+        .load_one(crate::loaders::One::<R>::new(value, (*joins).clone()))
         .await?)
 }
 

@@ -28,8 +28,10 @@ use async_graphql::{Context, Lookahead};
 use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
 use sea_orm::{DbErr, FromQueryResult, IdenStatic, QueryResult};
 
-use super::ToOne;
-use crate::graphql::listing::{ModelOf, Table};
+use super::fold::{Fold, plan_fold};
+use super::page::Page;
+use super::{ToMany, ToOne};
+use crate::graphql::listing::{ListArgs, ModelOf, Table};
 
 /// The most relations one statement joins; deeper ones are left to the loaders.
 const MAX_JOINS: usize = 8;
@@ -60,9 +62,11 @@ impl ToOneField {
     }
 }
 
-/// The to-one relations one statement joins, chosen by the selection.
+/// The to-one relations one statement joins, chosen by the selection, and the page
+/// of a to-many relation a lookup folds in (see [`super::fold`]).
 pub struct Joins {
     joined: Vec<Joined>,
+    fold: Option<Arc<dyn Fold>>,
     /// A canonical description, so that equal plans batch together.
     text: String,
 }
@@ -78,19 +82,37 @@ struct Joined {
 
 impl Joins {
     /// The to-one fields of `T` that any of `selections` asks for, and theirs in
-    /// turn; `None` when there are none, or when the operation is not a query.
-    pub fn of<T: Table>(ctx: &Context<'_>, selections: &[Lookahead<'_>]) -> Option<Arc<Self>> {
-        if ctx.query_env.operation.node.ty != OperationType::Query || T::TO_ONE.is_empty() {
+    /// turn, and with `fold`, a to-many field of `T` that the one selection asks
+    /// for; `None` when there are none, or when the operation is not a query.
+    pub fn of<T: Table>(
+        ctx: &Context<'_>,
+        selections: &[Lookahead<'_>],
+        fold: bool,
+    ) -> Option<Arc<Self>> {
+        if ctx.query_env.operation.node.ty != OperationType::Query {
             return None;
         }
         let mut count = 0;
         let joined = plan(T::TO_ONE, selections, &mut count);
-        if joined.is_empty() {
+        let fold = match selections {
+            [selection] if fold => plan_fold(ctx, T::TO_MANY, selection),
+            _ => None,
+        };
+        if joined.is_empty() && fold.is_none() {
             return None;
         }
         let mut text = String::new();
         describe(&joined, &mut text);
-        Some(Arc::new(Self { joined, text }))
+        if let Some(fold) = &fold {
+            text.push('+');
+            fold.describe(&mut text);
+        }
+        Some(Arc::new(Self { joined, fold, text }))
+    }
+
+    /// The to-many page to fold in, if any.
+    pub fn fold(&self) -> Option<&dyn Fold> {
+        self.fold.as_deref()
     }
 
     /// Joins the relations to `query`, whose parent rows are aliased `parent`.
@@ -225,20 +247,48 @@ impl fmt::Debug for Joins {
 
 type Slot = (TypeId, i32);
 type Row = Option<Box<dyn Any + Send + Sync>>;
+/// A page's relation, parent and the fingerprint of its arguments.
+type PageSlot = (TypeId, i32, u64);
+/// A page's arguments and rows, as `(Arc<ListArgs<_>>, Arc<Page<_, _>>)`.
+type PageRows = Box<dyn Any + Send + Sync>;
 
 /// The related rows that statements of this request have already read, by relation
-/// and key: a to-one field finds its row here before it asks a loader.
+/// and key: a to-one field finds its row here, and a connection field its page,
+/// before it asks a loader.
 #[derive(Default)]
-pub struct Primed(Mutex<HashMap<Slot, Row>>);
+pub struct Primed(Mutex<Read>);
+
+#[derive(Default)]
+struct Read {
+    rows: HashMap<Slot, Row>,
+    pages: HashMap<PageSlot, PageRows>,
+}
 
 /// Rows read by one statement, noted in [`Primed`] at once when it is done.
 #[derive(Default)]
-pub struct PrimedRows(Vec<(Slot, Row)>);
+pub struct PrimedRows {
+    rows: Vec<(Slot, Row)>,
+    pages: Vec<(PageSlot, PageRows)>,
+}
+
+/// The rows and edges of a page of `R`.
+type PageOf<R> = Page<<R as ToMany>::Target, <R as ToMany>::Edge>;
 
 impl PrimedRows {
     fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>) {
         let row = found.map(|row| Box::new(row) as Box<dyn Any + Send + Sync>);
-        self.0.push(((TypeId::of::<R>(), key), row));
+        self.rows.push(((TypeId::of::<R>(), key), row));
+    }
+
+    /// Notes the page of `parent`'s rows that `args` asks for.
+    pub fn add_page<R: ToMany>(
+        &mut self,
+        parent: i32,
+        args: &Arc<ListArgs<R::Target>>,
+        page: Arc<PageOf<R>>,
+    ) {
+        let slot = (TypeId::of::<R>(), parent, args.fingerprint());
+        self.pages.push((slot, Box::new((args.clone(), page))));
     }
 }
 
@@ -246,19 +296,35 @@ impl Primed {
     /// The row `R` relates to `key`, when a statement has read it: `Some(None)` when
     /// it read that there is none.
     pub fn get<R: ToOne>(&self, key: i32) -> Option<Option<R::Target>> {
-        let rows = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        rows.get(&(TypeId::of::<R>(), key)).map(|row| {
+        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        read.rows.get(&(TypeId::of::<R>(), key)).map(|row| {
             row.as_ref()
                 .and_then(|row| row.downcast_ref::<R::Target>().cloned())
         })
     }
 
+    /// The page of `parent`'s rows that `args` asks for, when a statement has read it.
+    pub fn page<R: ToMany>(
+        &self,
+        parent: i32,
+        args: &ListArgs<R::Target>,
+    ) -> Option<Arc<PageOf<R>>> {
+        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let found = read
+            .pages
+            .get(&(TypeId::of::<R>(), parent, args.fingerprint()))?;
+        let (read_for, page) =
+            found.downcast_ref::<(Arc<ListArgs<R::Target>>, Arc<PageOf<R>>)>()?;
+        (**read_for == *args).then(|| page.clone())
+    }
+
     /// Notes what one statement read.
     pub fn extend(&self, read: PrimedRows) {
-        if read.0.is_empty() {
+        if read.rows.is_empty() && read.pages.is_empty() {
             return;
         }
-        let mut rows = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        rows.extend(read.0);
+        let mut primed = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        primed.rows.extend(read.rows);
+        primed.pages.extend(read.pages);
     }
 }

@@ -6,11 +6,12 @@
 //! - [`Count`]: the number of related rows per parent, grouped in one statement.
 //!
 //! In a query, a statement also joins the to-one rows its selection asks for
-//! ([`Joins`]), and the request remembers them ([`Primed`]): those fields then
-//! cost no statement of their own.
+//! ([`Joins`]), a lookup folds in a page of to-many rows ([`fold`]), and the request
+//! remembers them ([`Primed`]): those fields then cost no statement of their own.
 //!
 //! Loaders live for one request: nothing is cached across requests.
 
+pub mod fold;
 mod joins;
 mod keys;
 mod page;
@@ -24,6 +25,7 @@ use sea_orm::DbErr;
 
 use crate::db::CountingDb;
 
+pub use fold::ToManyField;
 pub use joins::{Joins, Primed, PrimedRows, ToOneField};
 pub use keys::{ById, Count, Many, One, ToMany, ToOne};
 pub use page::{EdgeData, Page};

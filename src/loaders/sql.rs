@@ -28,18 +28,19 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable, QueryResult};
 
+use super::fold::Fold;
 use super::page::{EdgeData, Page};
 use super::{Joins, Primed, PrimedRows, ToOne};
 use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::graphql::pagination::{OrderDirection, Ordering};
 
-const PARENT: &str = "__parent";
-const ROW_NUMBER: &str = "__rn";
-const COUNT: &str = "__count";
+pub(super) const PARENT: &str = "__parent";
+pub(super) const ROW_NUMBER: &str = "__rn";
+pub(super) const COUNT: &str = "__count";
 const JUNCTION: &str = "j";
 const PAGE: &str = "page";
 
-type ColumnRef = (DynIden, DynIden);
+pub(super) type ColumnRef = (DynIden, DynIden);
 
 /// A page of a top-level list; the rows its joins read go into `primed`.
 pub async fn list_page<T: Listed>(
@@ -77,7 +78,7 @@ pub async fn list_page<T: Listed>(
 }
 
 /// The rows of `R::Target` whose `R::column()` is one of `values`, by that value;
-/// the rows its joins read go into `primed`.
+/// the rows its joins read, and the page it folds in, go into `primed`.
 pub async fn rows_by<R: ToOne>(
     db: &impl ConnectionTrait,
     values: &[i32],
@@ -87,16 +88,33 @@ pub async fn rows_by<R: ToOne>(
     let query = rows_by_statement::<R>(values, joins);
     let mut found = HashMap::with_capacity(values.len());
     let mut read = PrimedRows::default();
+    let mut fold = folded::<R>(joins).map(Fold::reader);
     for row in db.query_all(&query).await? {
+        if let Some(fold) = &mut fold {
+            fold.read(&row)?;
+        }
         let key: i32 = row.try_get("", R::column().as_str())?;
+        if found.contains_key(&key) {
+            continue; // the row again, with another row of its folded page
+        }
         let node = R::Target::from_model(ModelOf::<R::Target>::from_query_result(&row, "")?);
         if let Some(joins) = joins {
             joins.read(&row, &mut read)?;
         }
         found.insert(key, node);
     }
+    if let Some(fold) = fold {
+        fold.finish(&found.keys().copied().collect::<Vec<_>>(), &mut read);
+    }
     primed.extend(read);
     Ok(found)
+}
+
+/// The page `joins` folds in, when the rows are looked up by their id (which the
+/// folded rows point at).
+fn folded<R: ToOne>(joins: Option<&Joins>) -> Option<&dyn Fold> {
+    let by_id = R::column().as_str() == <R::Target as Table>::id_column().as_str();
+    joins?.fold().filter(|_| by_id)
 }
 
 fn rows_by_statement<R: ToOne>(values: &[i32], joins: Option<&Joins>) -> SelectStatement {
@@ -105,6 +123,10 @@ fn rows_by_statement<R: ToOne>(values: &[i32], joins: Option<&Joins>) -> SelectS
     select_table::<R::Target>(&mut query, &t0(), "", <R::Target as Table>::HIDDEN);
     if let Some(joins) = joins {
         joins.apply(&mut query, &t0());
+    }
+    if let Some(fold) = folded::<R>(joins) {
+        let id = <R::Target as Table>::id_column().into_iden();
+        fold.apply(&mut query, &t0(), id, values);
     }
     query.and_where(Expr::col((t0(), R::column())).is_in(values.iter().copied()));
     query
@@ -147,21 +169,19 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     }
     inner.expr_as(Expr::col(parent.clone()), Alias::new(PARENT));
     where_listed(&mut inner, args);
-    let counted = args.total_wanted && args.window.cursor.is_none();
-    if counted {
+    if counted(args) {
         inner.expr_window_as(
             Func::count(Expr::col(Asterisk)),
             WindowStatement::partition_by(parent.clone()),
             Alias::new(COUNT),
         );
     }
-    let mut window = WindowStatement::partition_by(parent);
-    for (column, order) in order_terms::<T>(&args.window.read_order()) {
-        window.order_by(column, order);
-    }
-    inner.expr_window_as(Func::cust("ROW_NUMBER"), window, Alias::new(ROW_NUMBER));
+    inner.expr_window_as(
+        Func::cust("ROW_NUMBER"),
+        page_window::<T>(parent, args),
+        Alias::new(ROW_NUMBER),
+    );
 
-    let limit = args.window.limit;
     let page_alias = Alias::new(PAGE).into_iden();
     let mut outer = Query::select();
     outer
@@ -170,55 +190,113 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     if let Some(joins) = &args.joins {
         joins.apply(&mut outer, &page_alias);
     }
-    outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(limit + 1));
+    outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(args.window.limit + 1));
 
-    // The rows come in no particular order: each goes to its parent's page at its
-    // rank (asking PostgreSQL to order them sorts again what the window sorted).
-    let mut found: HashMap<i32, Reading<T, E>> = HashMap::with_capacity(parents.len());
+    let mut pages = PageReader::new("", args);
     let mut read = PrimedRows::default();
-    let last = i64::try_from(limit).unwrap_or(i64::MAX);
     for row in db.query_all(&outer).await? {
-        let (page, ranked) = found.entry(row.try_get("", PARENT)?).or_default();
-        if counted && page.total.is_none() {
-            page.total = Some(row.try_get("", COUNT)?);
-        }
-        let rank = rank(&row)?;
-        if rank > last {
-            page.has_more = true;
-            continue;
-        }
-        let node = T::from_model(ModelOf::<T>::from_query_result(&row, "")?);
-        if let Some(joins) = &args.joins {
-            joins.read(&row, &mut read)?;
-        }
-        ranked.push((rank, (node, E::read(&row)?)));
+        pages.read(&row, args.joins.as_deref(), &mut read)?;
     }
-    let mut pages: HashMap<i32, Page<T, E>> = found
-        .into_iter()
-        .map(|(parent, (mut page, mut ranked))| {
-            ranked.sort_unstable_by_key(|(rank, _)| *rank);
-            page.rows = ranked.into_iter().map(|(_, row)| row).collect();
-            (parent, page)
-        })
-        .collect();
     primed.extend(read);
-    if counted {
-        for parent in parents {
-            pages.entry(*parent).or_default().total.get_or_insert(0);
+    Ok(pages.finish(parents))
+}
+
+/// Whether a page statement counts each parent's rows: when `totalCount` is asked
+/// for on a first page.
+pub(super) fn counted<T: Listed>(args: &ListArgs<T>) -> bool {
+    args.total_wanted && args.window.cursor.is_none()
+}
+
+/// The window that ranks each parent's rows, in the order the page reads them.
+pub(super) fn page_window<T: Listed>(parent: ColumnRef, args: &ListArgs<T>) -> WindowStatement {
+    let mut window = WindowStatement::partition_by(parent);
+    for (column, order) in order_terms::<T>(&args.window.read_order()) {
+        window.order_by(column, order);
+    }
+    window
+}
+
+/// Pages as their rows are read, in no particular order: each row goes to its
+/// parent's page at its rank (asking PostgreSQL to order them sorts again what the
+/// window sorted). The page's columns are named `<prefix><column>`.
+pub(super) struct PageReader<T, E> {
+    prefix: &'static str,
+    counted: bool,
+    last: i64,
+    found: HashMap<i32, Reading<T, E>>,
+}
+
+impl<T: Listed, E: EdgeData> PageReader<T, E> {
+    pub(super) fn new(prefix: &'static str, args: &ListArgs<T>) -> Self {
+        Self {
+            prefix,
+            counted: counted(args),
+            last: i64::try_from(args.window.limit).unwrap_or(i64::MAX),
+            found: HashMap::new(),
         }
     }
-    Ok(pages)
+
+    /// Reads the page row of `row`, if it carries one (a row without a rank is a
+    /// parent without rows); the rows `joins` read go into `read`.
+    pub(super) fn read(
+        &mut self,
+        row: &QueryResult,
+        joins: Option<&Joins>,
+        read: &mut PrimedRows,
+    ) -> Result<(), DbErr> {
+        let Some(rank) = rank(row, self.prefix)? else {
+            return Ok(());
+        };
+        let (page, ranked) = self
+            .found
+            .entry(row.try_get(self.prefix, PARENT)?)
+            .or_default();
+        if self.counted && page.total.is_none() {
+            page.total = Some(row.try_get(self.prefix, COUNT)?);
+        }
+        if rank > self.last {
+            page.has_more = true;
+            return Ok(());
+        }
+        let node = T::from_model(ModelOf::<T>::from_query_result(row, self.prefix)?);
+        if let Some(joins) = joins {
+            joins.read(row, read)?;
+        }
+        ranked.push((rank, (node, E::read(row)?)));
+        Ok(())
+    }
+
+    /// The pages read, by parent; each of `parents` counts 0 rows when the
+    /// statement counted and read none of its rows.
+    pub(super) fn finish(self, parents: &[i32]) -> HashMap<i32, Page<T, E>> {
+        let mut pages: HashMap<i32, Page<T, E>> = self
+            .found
+            .into_iter()
+            .map(|(parent, (mut page, mut ranked))| {
+                ranked.sort_unstable_by_key(|(rank, _)| *rank);
+                page.rows = ranked.into_iter().map(|(_, row)| row).collect();
+                (parent, page)
+            })
+            .collect();
+        if self.counted {
+            for parent in parents {
+                pages.entry(*parent).or_default().total.get_or_insert(0);
+            }
+        }
+        pages
+    }
 }
 
 /// A page as its rows are read: its rows with their ranks, in no order yet.
 type Reading<T, E> = (Page<T, E>, Vec<(i64, (T, E))>);
 
-/// A row's place in its parent's page, from 1 (`ROW_NUMBER()` is unsigned on
-/// MySQL and MariaDB).
-fn rank(row: &QueryResult) -> Result<i64, DbErr> {
-    row.try_get::<i64>("", ROW_NUMBER).or_else(|_| {
-        let rank: u64 = row.try_get("", ROW_NUMBER)?;
-        i64::try_from(rank).map_err(|e| DbErr::Type(e.to_string()))
+/// A row's place in its parent's page, from 1, if it has one (`ROW_NUMBER()` is
+/// unsigned on MySQL and MariaDB).
+fn rank(row: &QueryResult, prefix: &str) -> Result<Option<i64>, DbErr> {
+    row.try_get::<Option<i64>>(prefix, ROW_NUMBER).or_else(|_| {
+        let rank: Option<u64> = row.try_get(prefix, ROW_NUMBER)?;
+        rank.map(|rank| i64::try_from(rank).map_err(|e| DbErr::Type(e.to_string())))
+            .transpose()
     })
 }
 
@@ -245,13 +323,16 @@ pub async fn related_counts<T: Listed>(
     Ok(counts)
 }
 
-fn t0() -> DynIden {
+pub(super) fn t0() -> DynIden {
     Scope::root().alias()
 }
 
 /// `FROM` the listed table (joined to the association table for a junction),
 /// limited to `parents`; returns the column that holds the parent's id.
-fn related_source<T: Listed>(link: &Link, parents: &[i32]) -> (SelectStatement, ColumnRef) {
+pub(super) fn related_source<T: Listed>(
+    link: &Link,
+    parents: &[i32],
+) -> (SelectStatement, ColumnRef) {
     let mut query = Query::select();
     query.from_as(T::Entity::default(), t0());
     let parent: ColumnRef = match link {
@@ -297,7 +378,7 @@ pub(super) fn select_table<T: Table>(
 }
 
 /// The filter, and the keyset condition that starts the page after the cursor.
-fn where_listed<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
+pub(super) fn where_listed<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
     query.cond_where(args.condition.clone());
     if let Some(cursor) = &args.window.cursor {
         let order = args.window.read_order();

@@ -17,7 +17,7 @@ use crate::graphql::lean::Lean;
 use crate::graphql::listing::{FilterInput, Hop, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find_required;
-use crate::loaders::{ById, ToMany, ToOneField};
+use crate::loaders::{ById, ToMany, ToManyField, ToOneField};
 
 /// A blog post, written by a user and commented on by users.
 #[derive(Clone, Debug)]
@@ -42,6 +42,8 @@ impl Table for Post {
     const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
 
     const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ById<User>>("author", "user_id")];
+
+    const TO_MANY: &'static [ToManyField] = &[ToManyField::new::<CommentsOnPost>("comments")];
 }
 
 impl Listed for Post {

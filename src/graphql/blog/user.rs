@@ -16,7 +16,7 @@ use crate::graphql::lean::Lean;
 use crate::graphql::listing::{FilterInput, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find;
-use crate::loaders::{ToMany, ToOne, ToOneField};
+use crate::loaders::{ToMany, ToManyField, ToOne, ToOneField};
 
 /// A person who writes posts and comments.
 #[derive(Clone, Debug)]
@@ -41,6 +41,11 @@ impl Table for User {
     const HIDDEN: &'static [&'static str] = &["password_hash"];
 
     const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ProfileOfUser>("profile", "id")];
+
+    const TO_MANY: &'static [ToManyField] = &[
+        ToManyField::new::<PostsByAuthor>("posts"),
+        ToManyField::new::<CommentsByAuthor>("comments"),
+    ];
 }
 
 impl Listed for User {
