@@ -42,6 +42,7 @@ async fn a_folded_page_answers_as_its_own_statement_does(backend: Backend) {
         "first: 5",
         "last: 2",
         "first: 2, orderBy: [{field: TITLE, direction: DESC}]",
+        "first: 2, orderBy: {field: CREATED_AT}",
         "first: 3, filter: {title: {contains: \"1\"}}",
         "first: 0",
     ];
