@@ -31,9 +31,8 @@ use std::sync::Arc;
 use async_graphql::connection::EmptyFields;
 use async_graphql::{Context, Lookahead};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType,
+    Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
 };
-use sea_orm::sea_query::{Func, SelectStatement, WindowStatement};
 use sea_orm::{DbErr, QueryResult};
 
 use super::sql::{self, PageReader};
@@ -125,25 +124,7 @@ impl<R: ToMany<Edge = EmptyFields>> Fold for Folded<R> {
 
     fn apply(&self, query: &mut SelectStatement, parent: &DynIden, id: DynIden, parents: &[i32]) {
         let args = &self.args;
-        let (mut inner, parent_column) = sql::related_source::<R::Target>(&R::link(), parents);
-        sql::select_table::<R::Target>(&mut inner, &sql::t0(), PREFIX, &args.omitted);
-        inner.expr_as(
-            Expr::col(parent_column.clone()),
-            Alias::new(format!("{PREFIX}{}", sql::PARENT)),
-        );
-        sql::where_listed(&mut inner, args);
-        if sql::counted(args) {
-            inner.expr_window_as(
-                Func::count(Expr::col(Asterisk)),
-                WindowStatement::partition_by(parent_column.clone()),
-                Alias::new(format!("{PREFIX}{}", sql::COUNT)),
-            );
-        }
-        inner.expr_window_as(
-            Func::cust("ROW_NUMBER"),
-            sql::page_window::<R::Target>(parent_column, args),
-            Alias::new(format!("{PREFIX}{}", sql::ROW_NUMBER)),
-        );
+        let inner = sql::ranked_rows::<R::Target, R::Edge>(&R::link(), parents, args, PREFIX);
         let fold = Alias::new(FOLD).into_iden();
         let rank = Alias::new(format!("{PREFIX}{}", sql::ROW_NUMBER));
         let on = Condition::all()

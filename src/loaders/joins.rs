@@ -36,6 +36,9 @@ use crate::graphql::listing::{ListArgs, ModelOf, Table};
 /// The most relations one statement joins; deeper ones are left to the loaders.
 const MAX_JOINS: usize = 8;
 
+/// The columns a table's statement leaves out, given which fields are selected.
+type Omitted = fn(&dyn Fn(&str) -> bool) -> Vec<&'static str>;
+
 /// A to-one field of a row-backed type, which the statement reading its rows can join.
 pub struct ToOneField {
     /// The GraphQL field.
@@ -44,7 +47,7 @@ pub struct ToOneField {
     key: &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
     prime: fn(&QueryResult, &str, i32, &mut PrimedRows) -> Result<(), DbErr>,
-    omitted: fn(&dyn Fn(&str) -> bool) -> Vec<&'static str>,
+    omitted: Omitted,
     nested: fn() -> &'static [ToOneField],
 }
 

@@ -34,13 +34,15 @@ use super::{Joins, Primed, PrimedRows, ToOne};
 use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::graphql::pagination::{OrderDirection, Ordering};
 
+/// The name of a page row's parent id.
 pub(super) const PARENT: &str = "__parent";
+/// The name of a page row's rank in its parent's page.
 pub(super) const ROW_NUMBER: &str = "__rn";
-pub(super) const COUNT: &str = "__count";
+const COUNT: &str = "__count";
 const JUNCTION: &str = "j";
 const PAGE: &str = "page";
 
-pub(super) type ColumnRef = (DynIden, DynIden);
+type ColumnRef = (DynIden, DynIden);
 
 /// A page of a top-level list; the rows its joins read go into `primed`.
 pub async fn list_page<T: Listed>(
@@ -159,29 +161,7 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     if parents.is_empty() {
         return Ok(HashMap::new());
     }
-    let (mut inner, parent) = related_source::<T>(link, parents);
-    select_columns(&mut inner, args);
-    for column in E::COLUMNS {
-        inner.expr_as(
-            Expr::col((Alias::new(JUNCTION), Alias::new(*column))),
-            Alias::new(format!("j_{column}")),
-        );
-    }
-    inner.expr_as(Expr::col(parent.clone()), Alias::new(PARENT));
-    where_listed(&mut inner, args);
-    if counted(args) {
-        inner.expr_window_as(
-            Func::count(Expr::col(Asterisk)),
-            WindowStatement::partition_by(parent.clone()),
-            Alias::new(COUNT),
-        );
-    }
-    inner.expr_window_as(
-        Func::cust("ROW_NUMBER"),
-        page_window::<T>(parent, args),
-        Alias::new(ROW_NUMBER),
-    );
-
+    let inner = ranked_rows::<T, E>(link, parents, args, "");
     let page_alias = Alias::new(PAGE).into_iden();
     let mut outer = Query::select();
     outer
@@ -201,19 +181,46 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     Ok(pages.finish(parents))
 }
 
-/// Whether a page statement counts each parent's rows: when `totalCount` is asked
-/// for on a first page.
-pub(super) fn counted<T: Listed>(args: &ListArgs<T>) -> bool {
-    args.total_wanted && args.window.cursor.is_none()
-}
-
-/// The window that ranks each parent's rows, in the order the page reads them.
-pub(super) fn page_window<T: Listed>(parent: ColumnRef, args: &ListArgs<T>) -> WindowStatement {
+/// The rows related to each of `parents` through `link`, ranked in each parent's
+/// page by `ROW_NUMBER()`, with the parent's id (and, for a first page whose
+/// `totalCount` is asked for, the parent's count of rows); every column is named
+/// `<prefix><name>`, an association table's as `<prefix>j_<column>`.
+pub(super) fn ranked_rows<T: Listed, E: EdgeData>(
+    link: &Link,
+    parents: &[i32],
+    args: &ListArgs<T>,
+    prefix: &str,
+) -> SelectStatement {
+    let named = |name: &str| Alias::new(format!("{prefix}{name}"));
+    let (mut inner, parent) = related_source::<T>(link, parents);
+    select_table::<T>(&mut inner, &t0(), prefix, &args.omitted);
+    for column in E::COLUMNS {
+        inner.expr_as(
+            Expr::col((Alias::new(JUNCTION), Alias::new(*column))),
+            named(&format!("j_{column}")),
+        );
+    }
+    inner.expr_as(Expr::col(parent.clone()), named(PARENT));
+    where_listed(&mut inner, args);
+    if counted(args) {
+        inner.expr_window_as(
+            Func::count(Expr::col(Asterisk)),
+            WindowStatement::partition_by(parent.clone()),
+            named(COUNT),
+        );
+    }
     let mut window = WindowStatement::partition_by(parent);
     for (column, order) in order_terms::<T>(&args.window.read_order()) {
         window.order_by(column, order);
     }
-    window
+    inner.expr_window_as(Func::cust("ROW_NUMBER"), window, named(ROW_NUMBER));
+    inner
+}
+
+/// Whether a page statement counts each parent's rows: when `totalCount` is asked
+/// for on a first page.
+fn counted<T: Listed>(args: &ListArgs<T>) -> bool {
+    args.total_wanted && args.window.cursor.is_none()
 }
 
 /// Pages as their rows are read, in no particular order: each row goes to its
@@ -323,16 +330,13 @@ pub async fn related_counts<T: Listed>(
     Ok(counts)
 }
 
-pub(super) fn t0() -> DynIden {
+fn t0() -> DynIden {
     Scope::root().alias()
 }
 
 /// `FROM` the listed table (joined to the association table for a junction),
 /// limited to `parents`; returns the column that holds the parent's id.
-pub(super) fn related_source<T: Listed>(
-    link: &Link,
-    parents: &[i32],
-) -> (SelectStatement, ColumnRef) {
+fn related_source<T: Listed>(link: &Link, parents: &[i32]) -> (SelectStatement, ColumnRef) {
     let mut query = Query::select();
     query.from_as(T::Entity::default(), t0());
     let parent: ColumnRef = match link {
@@ -378,7 +382,7 @@ pub(super) fn select_table<T: Table>(
 }
 
 /// The filter, and the keyset condition that starts the page after the cursor.
-pub(super) fn where_listed<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
+fn where_listed<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
     query.cond_where(args.condition.clone());
     if let Some(cursor) = &args.window.cursor {
         let order = args.window.read_order();
