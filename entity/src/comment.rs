@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+from_row_at!(id, post_id, user_id, body, created_at);
+
 /// What a comment is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+from_row_at!(id, user_id, title, body, published, created_at);
+
 /// What a post is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

@@ -13,6 +13,8 @@ pub struct Model {
     pub bio: String,
 }
 
+from_row_at!(id, user_id, bio);
+
 /// What a profile is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

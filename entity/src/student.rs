@@ -11,6 +11,8 @@ pub struct Model {
     pub name: String,
 }
 
+from_row_at!(id, name);
+
 /// What a student is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

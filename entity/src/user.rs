@@ -19,6 +19,8 @@ pub struct Model {
     pub role: String,
 }
 
+from_row_at!(id, name, email, created_at, password_hash, role);
+
 /// The role of an administrator, who may change anything.
 pub const ADMIN: &str = "admin";
 /// The role of everyone else.

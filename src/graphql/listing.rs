@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{Context, InputObject, InputType, Lookahead, OutputType, SelectionField};
+use entity::FromRowAt;
 use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
 use sea_orm::{EntityTrait, IdenStatic};
 
@@ -24,7 +25,7 @@ pub type ColumnOf<T> = <<T as Table>::Entity as EntityTrait>::Column;
 /// A GraphQL object backed by one row of one table.
 pub trait Table: ContainerType + Clone + Send + Sync + 'static {
     /// The table.
-    type Entity: EntityTrait;
+    type Entity: EntityTrait<Model: FromRowAt>;
     /// The GraphQL type name, which is also the prefix of its global ids.
     const NAME: &'static str;
     /// Wraps a row.

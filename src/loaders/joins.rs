@@ -25,11 +25,13 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead};
+use entity::FromRowAt;
 use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
-use sea_orm::{DbErr, FromQueryResult, IdenStatic, QueryResult};
+use sea_orm::{DbErr, IdenStatic, QueryResult};
 
 use super::fold::{Fold, plan_fold};
 use super::page::Page;
+use super::sql::Layout;
 use super::{ToMany, ToOne};
 use crate::graphql::listing::{ListArgs, ModelOf, Table};
 
@@ -46,7 +48,9 @@ pub struct ToOneField {
     /// The parent's column that holds the key of the related row.
     key: &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
-    prime: fn(&QueryResult, &str, i32, &mut PrimedRows) -> Result<(), DbErr>,
+    prime: fn(&QueryResult, usize, i32, &mut PrimedRows) -> Result<(), DbErr>,
+    /// The related table's first column.
+    first: &'static str,
     omitted: Omitted,
     nested: fn() -> &'static [ToOneField],
 }
@@ -59,6 +63,7 @@ impl ToOneField {
             key,
             join: join::<R>,
             prime: prime::<R>,
+            first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
             omitted: <R::Target as Table>::omitted,
             nested: nested::<R::Target>,
         }
@@ -123,9 +128,31 @@ impl Joins {
         apply(&self.joined, query, parent);
     }
 
+    /// What reads the joined rows of a statement's rows.
+    pub fn reader(&self) -> JoinsReader<'_> {
+        JoinsReader {
+            joins: self,
+            at: Vec::new(),
+        }
+    }
+}
+
+/// Reads the joined rows of one statement's rows, by position: the columns are
+/// found by name on the first row.
+pub struct JoinsReader<'a> {
+    joins: &'a Joins,
+    /// For each joined relation, in the order of the plan: the position of the
+    /// parent's key column, and of the related table's first column.
+    at: Vec<(usize, usize)>,
+}
+
+impl JoinsReader<'_> {
     /// Notes the joined rows of `row` (or their absence) in `rows`.
-    pub fn read(&self, row: &QueryResult, rows: &mut PrimedRows) -> Result<(), DbErr> {
-        read(&self.joined, row, "", rows)
+    pub fn read(&mut self, row: &QueryResult, rows: &mut PrimedRows) -> Result<(), DbErr> {
+        if self.at.is_empty() {
+            locate(&self.joins.joined, "", &Layout::of(row), &mut self.at)?;
+        }
+        read(&self.joins.joined, row, &mut self.at.iter(), rows)
     }
 }
 
@@ -182,17 +209,35 @@ fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden) {
     }
 }
 
-fn read(
+fn locate(
+    joined: &[Joined],
+    parent: &str,
+    layout: &Layout,
+    at: &mut Vec<(usize, usize)>,
+) -> Result<(), DbErr> {
+    for j in joined {
+        let key = layout.at(&format!("{parent}{}", j.via.key))?;
+        let first = layout.at(&format!("{}{}", j.prefix, j.via.first))?;
+        at.push((key, first));
+        locate(&j.nested, &j.prefix, layout, at)?;
+    }
+    Ok(())
+}
+
+fn read<'a>(
     joined: &[Joined],
     row: &QueryResult,
-    parent: &str,
+    at: &mut impl Iterator<Item = &'a (usize, usize)>,
     rows: &mut PrimedRows,
 ) -> Result<(), DbErr> {
     for j in joined {
-        if let Some(key) = row.try_get::<Option<i32>>(parent, j.via.key)? {
-            (j.via.prime)(row, &j.prefix, key, rows)?;
+        let &(key, first) = at
+            .next()
+            .ok_or_else(|| DbErr::Type("a joined relation was not located".into()))?;
+        if let Some(key) = row.try_get_by_index::<Option<i32>>(key)? {
+            (j.via.prime)(row, first, key, rows)?;
         }
-        read(&j.nested, row, &j.prefix, rows)?;
+        read(&j.nested, row, at, rows)?;
     }
     Ok(())
 }
@@ -208,15 +253,22 @@ fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
     super::sql::select_table::<R::Target>(query, alias, &joined.prefix, &joined.omitted);
 }
 
+/// Notes the row `R` relates to `key`, whose columns start at `first` (all null
+/// when there is none).
 fn prime<R: ToOne>(
     row: &QueryResult,
-    prefix: &str,
+    first: usize,
     key: i32,
     rows: &mut PrimedRows,
 ) -> Result<(), DbErr> {
-    let found = match row.try_get::<Option<i32>>(prefix, R::column().as_str())? {
+    let columns = <ModelOf<R::Target> as FromRowAt>::COLUMNS;
+    let matched = columns
+        .iter()
+        .position(|column| *column == R::column().as_str())
+        .ok_or_else(|| DbErr::Type(format!("no column {}", R::column().as_str())))?;
+    let found = match row.try_get_by_index::<Option<i32>>(first + matched)? {
         Some(_) => Some(<R::Target as Table>::from_model(
-            ModelOf::<R::Target>::from_query_result(row, prefix)?,
+            ModelOf::<R::Target>::from_row_at(row, first)?,
         )),
         None => None,
     };

@@ -26,7 +26,7 @@ use sea_orm::DbErr;
 use crate::db::CountingDb;
 
 pub use fold::ToManyField;
-pub use joins::{Joins, Primed, PrimedRows, ToOneField};
+pub use joins::{Joins, JoinsReader, Primed, PrimedRows, ToOneField};
 pub use keys::{ById, Count, Many, One, ToMany, ToOne};
 pub use page::{EdgeData, Page};
 pub use scheduler::BatchScheduler;

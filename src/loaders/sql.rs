@@ -22,15 +22,16 @@
 
 use std::collections::HashMap;
 
+use entity::FromRowAt;
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
     SelectStatement, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IdenStatic, Iterable, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, IdenStatic, Iterable, QueryResult};
 
 use super::fold::Fold;
 use super::page::{EdgeData, Page};
-use super::{Joins, Primed, PrimedRows, ToOne};
+use super::{Joins, JoinsReader, Primed, PrimedRows, ToOne};
 use crate::graphql::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::graphql::pagination::{OrderDirection, Ordering};
 
@@ -63,13 +64,15 @@ pub async fn list_page<T: Listed>(
     query.limit(args.window.limit + 1);
     let mut page = Page::default();
     let mut read = PrimedRows::default();
+    let mut joins = args.joins.as_deref().map(Joins::reader);
     for row in db.query_all(&query).await? {
         if page.rows.len() as u64 == args.window.limit {
             page.has_more = true;
             break;
         }
-        let node = T::from_model(ModelOf::<T>::from_query_result(&row, "")?);
-        if let Some(joins) = &args.joins {
+        // The listed table's columns come first.
+        let node = T::from_model(ModelOf::<T>::from_row_at(&row, 0)?);
+        if let Some(joins) = &mut joins {
             joins.read(&row, &mut read)?;
         }
         page.rows
@@ -91,16 +94,19 @@ pub async fn rows_by<R: ToOne>(
     let mut found = HashMap::with_capacity(values.len());
     let mut read = PrimedRows::default();
     let mut fold = folded::<R>(joins).map(Fold::reader);
+    let mut joins = joins.map(Joins::reader);
+    // The table's columns come first.
+    let key_at = column_at::<R::Target>(R::column().as_str())?;
     for row in db.query_all(&query).await? {
         if let Some(fold) = &mut fold {
             fold.read(&row)?;
         }
-        let key: i32 = row.try_get("", R::column().as_str())?;
+        let key: i32 = row.try_get_by_index(key_at)?;
         if found.contains_key(&key) {
             continue; // the row again, with another row of its folded page
         }
-        let node = R::Target::from_model(ModelOf::<R::Target>::from_query_result(&row, "")?);
-        if let Some(joins) = joins {
+        let node = R::Target::from_model(ModelOf::<R::Target>::from_row_at(&row, 0)?);
+        if let Some(joins) = &mut joins {
             joins.read(&row, &mut read)?;
         }
         found.insert(key, node);
@@ -174,8 +180,9 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
 
     let mut pages = PageReader::new("", args);
     let mut read = PrimedRows::default();
+    let mut joins = args.joins.as_deref().map(Joins::reader);
     for row in db.query_all(&outer).await? {
-        pages.read(&row, args.joins.as_deref(), &mut read)?;
+        pages.read(&row, joins.as_mut(), &mut read)?;
     }
     primed.extend(read);
     Ok(pages.finish(parents))
@@ -231,6 +238,17 @@ pub(super) struct PageReader<T, E> {
     counted: bool,
     last: i64,
     found: HashMap<i32, Reading<T, E>>,
+    /// Where the page's columns are, found on the first row.
+    at: Option<PageColumns>,
+}
+
+/// The positions of a page's columns in its statement's rows.
+struct PageColumns {
+    /// The first of the listed table's columns.
+    model: usize,
+    parent: usize,
+    rank: usize,
+    count: Option<usize>,
 }
 
 impl<T: Listed, E: EdgeData> PageReader<T, E> {
@@ -240,7 +258,26 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
             counted: counted(args),
             last: i64::try_from(args.window.limit).unwrap_or(i64::MAX),
             found: HashMap::new(),
+            at: None,
         }
+    }
+
+    fn columns(&mut self, row: &QueryResult) -> Result<&PageColumns, DbErr> {
+        if self.at.is_none() {
+            let layout = Layout::of(row);
+            let prefix = self.prefix;
+            let named = |name: &str| layout.at(&format!("{prefix}{name}"));
+            let count = self.counted.then(|| named(COUNT)).transpose()?;
+            self.at = Some(PageColumns {
+                model: named(ModelOf::<T>::COLUMNS[0])?,
+                parent: named(PARENT)?,
+                rank: named(ROW_NUMBER)?,
+                count,
+            });
+        }
+        self.at
+            .as_ref()
+            .ok_or_else(|| DbErr::Custom("the page's columns were not located".into()))
     }
 
     /// Reads the page row of `row`, if it carries one (a row without a rank is a
@@ -248,24 +285,25 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
     pub(super) fn read(
         &mut self,
         row: &QueryResult,
-        joins: Option<&Joins>,
+        joins: Option<&mut JoinsReader<'_>>,
         read: &mut PrimedRows,
     ) -> Result<(), DbErr> {
-        let Some(rank) = rank(row, self.prefix)? else {
+        let at = self.columns(row)?;
+        let Some(rank) = rank(row, at.rank)? else {
             return Ok(());
         };
-        let (page, ranked) = self
-            .found
-            .entry(row.try_get(self.prefix, PARENT)?)
-            .or_default();
-        if self.counted && page.total.is_none() {
-            page.total = Some(row.try_get(self.prefix, COUNT)?);
+        let (model, parent, count) = (at.model, at.parent, at.count);
+        let (page, ranked) = self.found.entry(row.try_get_by_index(parent)?).or_default();
+        if let Some(count) = count
+            && page.total.is_none()
+        {
+            page.total = Some(row.try_get_by_index(count)?);
         }
         if rank > self.last {
             page.has_more = true;
             return Ok(());
         }
-        let node = T::from_model(ModelOf::<T>::from_query_result(row, self.prefix)?);
+        let node = T::from_model(ModelOf::<T>::from_row_at(row, model)?);
         if let Some(joins) = joins {
             joins.read(row, read)?;
         }
@@ -294,14 +332,40 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
     }
 }
 
+/// Where a statement's columns are, by name: looked up once, on its first row, so
+/// that every row is read by position.
+pub(super) struct Layout(Vec<String>);
+
+impl Layout {
+    pub(super) fn of(row: &QueryResult) -> Self {
+        Self(row.column_names())
+    }
+
+    /// The position of the first column named `name`.
+    pub(super) fn at(&self, name: &str) -> Result<usize, DbErr> {
+        self.0
+            .iter()
+            .position(|column| column == name)
+            .ok_or_else(|| DbErr::Type(format!("the statement selects no column {name}")))
+    }
+}
+
+/// The position of `column` among the columns of `T`'s table.
+fn column_at<T: Table>(column: &str) -> Result<usize, DbErr> {
+    ModelOf::<T>::COLUMNS
+        .iter()
+        .position(|c| *c == column)
+        .ok_or_else(|| DbErr::Type(format!("{} has no column {column}", T::NAME)))
+}
+
 /// A page as its rows are read: its rows with their ranks, in no order yet.
 type Reading<T, E> = (Page<T, E>, Vec<(i64, (T, E))>);
 
-/// A row's place in its parent's page, from 1, if it has one (`ROW_NUMBER()` is
-/// unsigned on MySQL and MariaDB).
-fn rank(row: &QueryResult, prefix: &str) -> Result<Option<i64>, DbErr> {
-    row.try_get::<Option<i64>>(prefix, ROW_NUMBER).or_else(|_| {
-        let rank: Option<u64> = row.try_get(prefix, ROW_NUMBER)?;
+/// A row's place in its parent's page (in column `at`), from 1, if it has one
+/// (`ROW_NUMBER()` is unsigned on MySQL and MariaDB).
+fn rank(row: &QueryResult, at: usize) -> Result<Option<i64>, DbErr> {
+    row.try_get_by_index::<Option<i64>>(at).or_else(|_| {
+        let rank: Option<u64> = row.try_get_by_index(at)?;
         rank.map(|rank| i64::try_from(rank).map_err(|e| DbErr::Type(e.to_string())))
             .transpose()
     })
