@@ -1,7 +1,7 @@
 //! What each request carries into the resolvers: its database handle and loaders.
 
+use foldhash::HashMap;
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;

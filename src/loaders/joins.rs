@@ -17,8 +17,8 @@
 //!
 //! Only queries join: a mutation reads what it just wrote through the loaders.
 
+use foldhash::HashMap;
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -234,7 +234,7 @@ fn read<'a>(
         let &(key, first) = at
             .next()
             .ok_or_else(|| DbErr::Type("a joined relation was not located".into()))?;
-        if let Some(key) = row.try_get_by_index::<Option<i32>>(key)? {
+        if let Some(key) = entity::column::<Option<i32>>(row, key)? {
             (j.via.prime)(row, first, key, rows)?;
         }
         read(&j.nested, row, at, rows)?;
@@ -266,7 +266,7 @@ fn prime<R: ToOne>(
         .iter()
         .position(|column| *column == R::column().as_str())
         .ok_or_else(|| DbErr::Type(format!("no column {}", R::column().as_str())))?;
-    let found = match row.try_get_by_index::<Option<i32>>(first + matched)? {
+    let found = match entity::column::<Option<i32>>(row, first + matched)? {
         Some(_) => Some(<R::Target as Table>::from_model(
             ModelOf::<R::Target>::from_row_at(row, first)?,
         )),

@@ -20,7 +20,7 @@
 //! page's rows only. Window functions run on SQLite 3.25+, PostgreSQL and
 //! MariaDB 10.2+ / MySQL 8 alike.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use entity::FromRowAt;
 use sea_orm::sea_query::{
@@ -101,7 +101,7 @@ pub async fn rows_by<R: ToOne>(
         if let Some(fold) = &mut fold {
             fold.read(&row)?;
         }
-        let key: i32 = row.try_get_by_index(key_at)?;
+        let key: i32 = entity::column(&row, key_at)?;
         if found.contains_key(&key) {
             continue; // the row again, with another row of its folded page
         }
@@ -293,11 +293,11 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
             return Ok(());
         };
         let (model, parent, count) = (at.model, at.parent, at.count);
-        let (page, ranked) = self.found.entry(row.try_get_by_index(parent)?).or_default();
+        let (page, ranked) = self.found.entry(entity::column(row, parent)?).or_default();
         if let Some(count) = count
             && page.total.is_none()
         {
-            page.total = Some(row.try_get_by_index(count)?);
+            page.total = Some(entity::column(row, count)?);
         }
         if rank > self.last {
             page.has_more = true;
@@ -364,7 +364,7 @@ type Reading<T, E> = (Page<T, E>, Vec<(i64, (T, E))>);
 /// A row's place in its parent's page (in column `at`), from 1, if it has one
 /// (`ROW_NUMBER()` is unsigned on MySQL and MariaDB).
 fn rank(row: &QueryResult, at: usize) -> Result<Option<i64>, DbErr> {
-    row.try_get_by_index::<Option<i64>>(at).or_else(|_| {
+    entity::column::<Option<i64>>(row, at).or_else(|_| {
         let rank: Option<u64> = row.try_get_by_index(at)?;
         rank.map(|rank| i64::try_from(rank).map_err(|e| DbErr::Type(e.to_string())))
             .transpose()
