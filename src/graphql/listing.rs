@@ -276,14 +276,24 @@ pub struct ListArgs<T: Listed> {
 impl<T: Listed> ListArgs<T> {
     /// Validates a connection field's arguments, once per field of the document:
     /// its siblings (the same field under every parent of a list) share them.
+    ///
+    /// The filter comes boxed: a filter input is large, and the resolvers' futures,
+    /// which hold it, are moved whole as they are created (a future as big as its
+    /// largest field's, for every field of every row).
     pub fn new(
         ctx: &Context<'_>,
         request: PageRequest,
         order_by: Option<Vec<Order<T::Field>>>,
-        filter: Option<T::Filter>,
+        filter: Option<Box<T::Filter>>,
     ) -> ApiResult<Arc<Self>> {
         per_field(ctx, || {
-            Self::validate(ctx, request, order_by, filter, &ctx.look_ahead())
+            Self::validate(
+                ctx,
+                request,
+                order_by,
+                filter.map(|f| *f),
+                &ctx.look_ahead(),
+            )
         })
     }
 

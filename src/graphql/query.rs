@@ -96,7 +96,7 @@ impl ReadQuery {
         #[graphql(desc = "End before the user with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<UserOrderField>>>,
-        #[graphql(desc = "Only the users who match.")] filter: Option<UserFilter>,
+        #[graphql(desc = "Only the users who match.")] filter: Option<Box<UserFilter>>,
     ) -> ApiResult<Connection<User, EmptyFields>> {
         let page = PageRequest {
             first,
@@ -120,7 +120,7 @@ impl ReadQuery {
         #[graphql(desc = "End before the post with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<PostOrderField>>>,
-        #[graphql(desc = "Only the posts that match.")] filter: Option<PostFilter>,
+        #[graphql(desc = "Only the posts that match.")] filter: Option<Box<PostFilter>>,
     ) -> ApiResult<Connection<Post, EmptyFields>> {
         let page = PageRequest {
             first,
@@ -144,7 +144,7 @@ impl ReadQuery {
         #[graphql(desc = "End before the comment with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<CommentOrderField>>>,
-        #[graphql(desc = "Only the comments that match.")] filter: Option<CommentFilter>,
+        #[graphql(desc = "Only the comments that match.")] filter: Option<Box<CommentFilter>>,
     ) -> ApiResult<Connection<Comment, EmptyFields>> {
         let page = PageRequest {
             first,
@@ -168,7 +168,7 @@ impl ReadQuery {
         #[graphql(desc = "End before the student with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<StudentOrderField>>>,
-        #[graphql(desc = "Only the students who match.")] filter: Option<StudentFilter>,
+        #[graphql(desc = "Only the students who match.")] filter: Option<Box<StudentFilter>>,
     ) -> ApiResult<Connection<Student, EmptyFields>> {
         let page = PageRequest {
             first,
@@ -192,7 +192,7 @@ impl ReadQuery {
         #[graphql(desc = "End before the course with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<CourseOrderField>>>,
-        #[graphql(desc = "Only the courses that match.")] filter: Option<CourseFilter>,
+        #[graphql(desc = "Only the courses that match.")] filter: Option<Box<CourseFilter>>,
     ) -> ApiResult<Connection<Course, EmptyFields>> {
         let page = PageRequest {
             first,

@@ -207,7 +207,7 @@ impl Post {
         #[graphql(desc = "End before the comment with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<CommentOrderField>>>,
-        #[graphql(desc = "Only the comments that match.")] filter: Option<CommentFilter>,
+        #[graphql(desc = "Only the comments that match.")] filter: Option<Box<CommentFilter>>,
     ) -> ApiResult<Connection<Comment, EmptyFields>> {
         let page = PageRequest {
             first,

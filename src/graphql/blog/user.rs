@@ -223,7 +223,7 @@ impl User {
         #[graphql(desc = "End before the post with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<crate::graphql::blog::post::PostOrderField>>>,
-        #[graphql(desc = "Only the posts that match.")] filter: Option<PostFilter>,
+        #[graphql(desc = "Only the posts that match.")] filter: Option<Box<PostFilter>>,
     ) -> ApiResult<Connection<Post, EmptyFields>> {
         let page = PageRequest {
             first,
@@ -247,7 +247,7 @@ impl User {
         #[graphql(desc = "End before the comment with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<crate::graphql::blog::comment::CommentOrderField>>>,
-        #[graphql(desc = "Only the comments that match.")] filter: Option<CommentFilter>,
+        #[graphql(desc = "Only the comments that match.")] filter: Option<Box<CommentFilter>>,
     ) -> ApiResult<Connection<Comment, EmptyFields>> {
         let page = PageRequest {
             first,

@@ -151,7 +151,7 @@ impl Course {
         #[graphql(desc = "End before the student with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<StudentOrderField>>>,
-        #[graphql(desc = "Only the students who match.")] filter: Option<StudentFilter>,
+        #[graphql(desc = "Only the students who match.")] filter: Option<Box<StudentFilter>>,
     ) -> ApiResult<Connection<Student, EnrollmentFields>> {
         let page = PageRequest {
             first,

@@ -150,7 +150,7 @@ impl Student {
         #[graphql(desc = "End before the course with this cursor.")] before: Option<String>,
         #[graphql(desc = "The order, most significant first; ties are broken by id.")]
         order_by: Option<Vec<Order<CourseOrderField>>>,
-        #[graphql(desc = "Only the courses that match.")] filter: Option<CourseFilter>,
+        #[graphql(desc = "Only the courses that match.")] filter: Option<Box<CourseFilter>>,
     ) -> ApiResult<Connection<Course, EnrollmentFields>> {
         let page = PageRequest {
             first,
