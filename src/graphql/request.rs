@@ -1,11 +1,11 @@
 //! What each request carries into the resolvers: its database handle and loaders.
 
-use foldhash::HashMap;
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 use entity::user;
+use foldhash::HashMap;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::auth::Tokens;

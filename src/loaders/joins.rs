@@ -17,7 +17,6 @@
 //!
 //! Only queries join: a mutation reads what it just wrote through the loaders.
 
-use foldhash::HashMap;
 use std::any::{Any, TypeId};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -26,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead};
 use entity::FromRowAt;
+use foldhash::HashMap;
 use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
 use sea_orm::{DbErr, IdenStatic, QueryResult};
 
@@ -132,7 +132,7 @@ impl Joins {
     pub fn reader(&self) -> JoinsReader<'_> {
         JoinsReader {
             joins: self,
-            at: Vec::new(),
+            at: None,
         }
     }
 }
@@ -143,16 +143,21 @@ pub struct JoinsReader<'a> {
     joins: &'a Joins,
     /// For each joined relation, in the order of the plan: the position of the
     /// parent's key column, and of the related table's first column.
-    at: Vec<(usize, usize)>,
+    at: Option<Vec<(usize, usize)>>,
 }
 
 impl JoinsReader<'_> {
     /// Notes the joined rows of `row` (or their absence) in `rows`.
     pub fn read(&mut self, row: &QueryResult, rows: &mut PrimedRows) -> Result<(), DbErr> {
-        if self.at.is_empty() {
-            locate(&self.joins.joined, "", &Layout::of(row), &mut self.at)?;
-        }
-        read(&self.joins.joined, row, &mut self.at.iter(), rows)
+        let at = match &mut self.at {
+            Some(at) => at,
+            None => {
+                let mut at = Vec::new();
+                locate(&self.joins.joined, "", &Layout::of(row), &mut at)?;
+                self.at.insert(at)
+            }
+        };
+        read(&self.joins.joined, row, &mut at.iter(), rows)
     }
 }
 

@@ -20,9 +20,8 @@
 //! page's rows only. Window functions run on SQLite 3.25+, PostgreSQL and
 //! MariaDB 10.2+ / MySQL 8 alike.
 
-use foldhash::{HashMap, HashMapExt};
-
 use entity::FromRowAt;
+use foldhash::{HashMap, HashMapExt};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
     SelectStatement, WindowStatement,
