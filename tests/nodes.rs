@@ -123,7 +123,32 @@ async fn nodes_takes_at_most_a_hundred_ids(backend: Backend) {
     assert_eq!(code, "BAD_USER_INPUT");
 }
 
+/// `nodes` looks up rows of several types under one field: each type joins what its
+/// own selection asks for (a comment its author), not what another type's does.
+async fn nodes_of_several_types_join_each_their_own_rows(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let query = format!(
+        r#"{{ nodes(ids: ["{}", "{}", "{}"]) {{ __typename
+            ... on Comment {{ body author {{ name }} }}
+            ... on Course {{ name }}
+            ... on User {{ name posts(first: 1) {{ nodes {{ title }} }} }} }} }}"#,
+        gid("Comment", 1),
+        gid("Course", 1),
+        gid("User", 2),
+    );
+    let data = app.data(&query).await;
+    assert_eq!(
+        data["nodes"],
+        json!([
+            {"__typename": "Comment", "body": "Nice post", "author": {"name": "Bob"}},
+            {"__typename": "Course", "name": "Algebra"},
+            {"__typename": "User", "name": "Bob", "posts": {"nodes": [{"title": "Bob's post"}]}},
+        ])
+    );
+}
+
 on_every_backend!(
+    nodes_of_several_types_join_each_their_own_rows,
     node_finds_every_type_by_its_global_id,
     the_contracts_example_id_is_user_777,
     nodes_keeps_order_and_gives_null_for_missing_rows,

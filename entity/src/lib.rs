@@ -12,7 +12,7 @@ pub trait FromRowAt: Sized {
 }
 
 /// The value of column `at` of `row`. On PostgreSQL it is decoded without sqlx's
-/// check of the column's type against `T` (a tenth of the instructions of a Q1
+/// check of the column's type against `T` (8% of the instructions of a Q1
 /// request went to that check): the statements select the model's own columns,
 /// whose types the migrations set. The bytes are still decoded strictly: a value of
 /// the wrong size or a null for a non-optional `T` is an error, not a wrong value.

@@ -96,7 +96,9 @@ async fn related_page<R: ToMany>(
             }
         };
         match page {
-            // The batch's own copy is gone by now, so this takes the rows as they are.
+            // A loaded page's batch has let go of it by now, so its rows are taken
+            // as they are; a folded page stays primed for a second lookup of the
+            // same parent, so its rows are cloned.
             Some(page) => Arc::try_unwrap(page).unwrap_or_else(|page| (*page).clone()),
             None => Page::default(),
         }

@@ -286,7 +286,7 @@ impl<T: Listed> ListArgs<T> {
         order_by: Option<Vec<Order<T::Field>>>,
         filter: Option<Box<T::Filter>>,
     ) -> ApiResult<Arc<Self>> {
-        per_field(ctx, || {
+        per_field::<Self, _>(ctx, || {
             Self::validate(
                 ctx,
                 request,

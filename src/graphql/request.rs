@@ -1,6 +1,6 @@
 //! What each request carries into the resolvers: its database handle and loaders.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
@@ -38,9 +38,10 @@ pub struct RequestState {
     per_field: Option<PerField>,
 }
 
-/// Values worked out once per field of one document, by the field's address in it.
+/// Values worked out once per field of one document, by the field's address in it
+/// and what was worked out.
 #[derive(Default)]
-struct PerField(Mutex<HashMap<usize, Arc<dyn Any + Send + Sync>>>);
+struct PerField(Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>);
 
 impl RequestState {
     /// Fresh state for one request over the pool `db`, signed in as `viewer`: for
@@ -104,16 +105,18 @@ fn state<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RequestState> {
 }
 
 /// What `make` works out for the field `ctx` resolves, made once per field of the
-/// document and shared by every resolution of that field in the request (the same
-/// field under each parent of a list has the same arguments and selection).
-pub fn per_field<T: Any + Send + Sync>(
+/// document and `K` and shared by every resolution of that field in the request (the
+/// same field under each parent of a list has the same arguments and selection).
+/// `K` names what is made: one field can need several things of one type (`nodes`
+/// plans the joins of each type of row it looks up).
+pub fn per_field<K: Any, T: Any + Send + Sync>(
     ctx: &Context<'_>,
     make: impl FnOnce() -> ApiResult<T>,
 ) -> ApiResult<Arc<T>> {
     let Some(cache) = state(ctx)?.per_field.as_ref() else {
         return make().map(Arc::new);
     };
-    let site = std::ptr::from_ref(ctx.item) as usize;
+    let site = (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<K>());
     let found = cache
         .0
         .lock()
@@ -153,7 +156,7 @@ pub async fn find<R: crate::loaders::ToOne>(
     if let Some(found) = loaders.loader().primed.get::<R>(value) {
         return Ok(found);
     }
-    let joins = per_field(ctx, || {
+    let joins = per_field::<R, _>(ctx, || {
         Ok(crate::loaders::Joins::of::<R::Target>(
             ctx,
             &[ctx.look_ahead()],

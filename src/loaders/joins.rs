@@ -48,9 +48,11 @@ pub struct ToOneField {
     /// The parent's column that holds the key of the related row.
     key: &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
-    prime: fn(&QueryResult, usize, i32, &mut PrimedRows) -> Result<(), DbErr>,
+    prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
     /// The related table's first column.
     first: &'static str,
+    /// The related table's column that matches the key (null when there is no row).
+    matched: fn() -> &'static str,
     omitted: Omitted,
     nested: fn() -> &'static [ToOneField],
 }
@@ -64,6 +66,7 @@ impl ToOneField {
             join: join::<R>,
             prime: prime::<R>,
             first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
+            matched: matched::<R>,
             omitted: <R::Target as Table>::omitted,
             nested: nested::<R::Target>,
         }
@@ -141,9 +144,19 @@ impl Joins {
 /// found by name on the first row.
 pub struct JoinsReader<'a> {
     joins: &'a Joins,
-    /// For each joined relation, in the order of the plan: the position of the
-    /// parent's key column, and of the related table's first column.
-    at: Option<Vec<(usize, usize)>>,
+    /// For each joined relation, in the order of the plan: where its columns are.
+    at: Option<Vec<Located>>,
+}
+
+/// Where a joined relation's columns are in a statement's rows.
+#[derive(Clone, Copy)]
+struct Located {
+    /// The parent's key column.
+    key: usize,
+    /// The related table's first column.
+    first: usize,
+    /// The related table's column that matches the key.
+    matched: usize,
 }
 
 impl JoinsReader<'_> {
@@ -218,12 +231,14 @@ fn locate(
     joined: &[Joined],
     parent: &str,
     layout: &Layout,
-    at: &mut Vec<(usize, usize)>,
+    at: &mut Vec<Located>,
 ) -> Result<(), DbErr> {
     for j in joined {
-        let key = layout.at(&format!("{parent}{}", j.via.key))?;
-        let first = layout.at(&format!("{}{}", j.prefix, j.via.first))?;
-        at.push((key, first));
+        at.push(Located {
+            key: layout.at(&format!("{parent}{}", j.via.key))?,
+            first: layout.at(&format!("{}{}", j.prefix, j.via.first))?,
+            matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
+        });
         locate(&j.nested, &j.prefix, layout, at)?;
     }
     Ok(())
@@ -232,15 +247,15 @@ fn locate(
 fn read<'a>(
     joined: &[Joined],
     row: &QueryResult,
-    at: &mut impl Iterator<Item = &'a (usize, usize)>,
+    at: &mut impl Iterator<Item = &'a Located>,
     rows: &mut PrimedRows,
 ) -> Result<(), DbErr> {
     for j in joined {
-        let &(key, first) = at
+        let &located = at
             .next()
             .ok_or_else(|| DbErr::Type("a joined relation was not located".into()))?;
-        if let Some(key) = entity::column::<Option<i32>>(row, key)? {
-            (j.via.prime)(row, first, key, rows)?;
+        if let Some(key) = entity::column::<Option<i32>>(row, located.key)? {
+            (j.via.prime)(row, located, key, rows)?;
         }
         read(&j.nested, row, at, rows)?;
     }
@@ -258,27 +273,26 @@ fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
     super::sql::select_table::<R::Target>(query, alias, &joined.prefix, &joined.omitted);
 }
 
-/// Notes the row `R` relates to `key`, whose columns start at `first` (all null
-/// when there is none).
+/// Notes the row `R` relates to `key`, whose columns are `at` (all null when
+/// there is none).
 fn prime<R: ToOne>(
     row: &QueryResult,
-    first: usize,
+    at: Located,
     key: i32,
     rows: &mut PrimedRows,
 ) -> Result<(), DbErr> {
-    let columns = <ModelOf<R::Target> as FromRowAt>::COLUMNS;
-    let matched = columns
-        .iter()
-        .position(|column| *column == R::column().as_str())
-        .ok_or_else(|| DbErr::Type(format!("no column {}", R::column().as_str())))?;
-    let found = match entity::column::<Option<i32>>(row, first + matched)? {
+    let found = match entity::column::<Option<i32>>(row, at.matched)? {
         Some(_) => Some(<R::Target as Table>::from_model(
-            ModelOf::<R::Target>::from_row_at(row, first)?,
+            ModelOf::<R::Target>::from_row_at(row, at.first)?,
         )),
         None => None,
     };
     rows.add::<R>(key, found);
     Ok(())
+}
+
+fn matched<R: ToOne>() -> &'static str {
+    R::column().as_str()
 }
 
 fn nested<T: Table>() -> &'static [ToOneField] {
