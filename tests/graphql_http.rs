@@ -332,6 +332,38 @@ async fn graphiql_is_served_by_relgql_alone(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// A document runs on the schema's trusted twin (no validation rules) only once the
+/// schema has validated it and answered it without an error: an invalid one is
+/// refused the same way every time, and one with variables is checked against each
+/// request's variables.
+async fn documents_are_validated_until_one_has_answered_cleanly(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    // Without validation's rules, an unknown argument would be ignored.
+    for invalid in [
+        "{ users(first: 1) { nodes { name(shout: true) } } }",
+        "{ users(first: 1) { nodes { nope } } }",
+    ] {
+        let (_, first) = app.request(None, invalid, json!({})).await;
+        assert_eq!(first["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(first.get("data").is_none_or(Value::is_null), "{first}");
+        for _ in 0..2 {
+            let (_, again) = app.request(None, invalid, json!({})).await;
+            assert_eq!(again, first);
+        }
+    }
+    let valid = "{ users(first: 2) { totalCount nodes { name } } }";
+    let first = app.query(valid).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    for _ in 0..2 {
+        assert_eq!(app.query(valid).await, first);
+    }
+    let with_variables = "query($n: Int) { users(first: $n) { totalCount } }";
+    let answer = app.query_with(with_variables, json!({"n": 1})).await;
+    assert_eq!(answer["data"]["users"]["totalCount"], 4);
+    let (_, refused) = app.request(None, with_variables, json!({"n": "one"})).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
 on_every_backend!(
     only_json_posts_are_run,
     malformed_requests_are_400_with_a_graphql_error,
@@ -341,4 +373,5 @@ on_every_backend!(
     cors_answers_only_listed_origins,
     introspection_can_be_switched_off,
     graphiql_is_served_by_relgql_alone,
+    documents_are_validated_until_one_has_answered_cleanly,
 );

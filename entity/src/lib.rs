@@ -8,7 +8,27 @@ pub trait FromRowAt: Sized {
     /// The model's columns, in the order they are read.
     const COLUMNS: &'static [&'static str];
     /// Reads the model from `row`, whose column `at` holds its first column.
-    fn from_row_at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr>;
+    fn from_row_at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
+        Self::from_row_without(row, at, 0)
+    }
+    /// Reads the model from `row`, whose column `at` holds its first column, where
+    /// the statement left out the columns whose bits are set in `omitted` (bit `i`
+    /// for `COLUMNS[i]`): the present ones follow each other, and each left out
+    /// reads as its type's default.
+    fn from_row_without(
+        row: &sea_orm::QueryResult,
+        at: usize,
+        omitted: u32,
+    ) -> Result<Self, sea_orm::DbErr>;
+}
+
+/// The bits of `columns` among `all` (bit `i` for `all[i]`), as
+/// [`FromRowAt::from_row_without`] takes them.
+pub fn column_bits(all: &[&str], columns: &[&str]) -> u32 {
+    all.iter()
+        .enumerate()
+        .filter(|(_, column)| columns.contains(column))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
 /// The value of column `at` of `row`. On PostgreSQL it is decoded without sqlx's
@@ -37,15 +57,25 @@ macro_rules! from_row_at {
         impl $crate::FromRowAt for Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
 
-            fn from_row_at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr> {
+            fn from_row_without(
+                row: &sea_orm::QueryResult,
+                at: usize,
+                omitted: u32,
+            ) -> Result<Self, sea_orm::DbErr> {
                 let mut next = at;
-                let mut column = || {
-                    next += 1;
-                    next - 1
+                let mut bit = 1u32;
+                let mut present = || {
+                    let here = omitted & bit == 0;
+                    bit <<= 1;
+                    next += usize::from(here);
+                    here.then_some(next - 1)
                 };
                 // Fields are read in the order written, which is the columns' order.
                 Ok(Self {
-                    $($field: $crate::column(row, column())?,)+
+                    $($field: match present() {
+                        Some(at) => $crate::column(row, at)?,
+                        None => Default::default(),
+                    },)+
                 })
             }
         }
@@ -72,6 +102,15 @@ mod tests {
 
     /// Each model reads its columns by position in the order of its `Column` enum,
     /// which is the order the statements select them in.
+    #[test]
+    fn column_bits_follow_the_order_of_the_columns() {
+        let all = super::user::Model::COLUMNS;
+        assert_eq!(super::column_bits(all, &[]), 0);
+        assert_eq!(super::column_bits(all, &["id"]), 0b1);
+        assert_eq!(super::column_bits(all, &["email", "role"]), 0b10_0100);
+        assert_eq!(super::column_bits(all, &["nope"]), 0);
+    }
+
     #[test]
     fn models_read_their_columns_in_the_order_of_their_column_enum() {
         assert_eq!(

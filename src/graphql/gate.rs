@@ -4,16 +4,21 @@
 //! request through the [`Gate`].
 //!
 //! Clients send the same few queries over and over, and parsing one costs more than
-//! copying its parsed form, so parsed documents are kept by query text. Only the
-//! parse is kept: limits, validation and execution run on every request, and
-//! nothing of an answer is kept (every answer reads the database).
+//! copying its parsed form, so parsed documents are kept by query text. So is the
+//! fact that one was valid: a query without variables that the served schema
+//! validated, and answered without an error, validates the same way every time
+//! (the schema does not change while the server runs), so later requests of it run
+//! on a twin of the schema that skips validation's rules (a fifth of a point
+//! lookup's instructions). Limits and execution run on every request, and nothing
+//! of an answer is kept (every answer reads the database).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::parser::parse_query;
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, ServerError};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::{Request, Response, ServerError};
 
 use crate::graphql::limits::{self, Exceeded, Measure, QueryLimits, Shape};
 use crate::graphql::pagination::PageLimits;
@@ -32,30 +37,72 @@ const LONGEST_KEPT: usize = 16 * 1024;
 /// A bounded cache of parsed documents, shared by every request.
 #[derive(Clone, Default)]
 pub struct Documents {
-    parsed: Arc<Mutex<HashMap<String, Arc<ExecutableDocument>>>>,
+    parsed: Arc<Mutex<HashMap<String, Arc<Kept>>>>,
+}
+
+/// A parsed document, and whether the served schema has validated it.
+struct Kept {
+    document: ExecutableDocument,
+    /// Its one operation is a query without variables: its validation depends on
+    /// nothing but the document.
+    settled: bool,
+    /// The served schema validated it (and answered it without an error).
+    validated: AtomicBool,
+}
+
+impl Kept {
+    fn new(document: ExecutableDocument) -> Self {
+        let operation = match &document.operations {
+            DocumentOperations::Single(operation) => Some(operation),
+            DocumentOperations::Multiple(named) if named.len() == 1 => named.values().next(),
+            DocumentOperations::Multiple(_) => None,
+        };
+        let settled = operation.is_some_and(|operation| {
+            operation.node.ty == OperationType::Query
+                && operation.node.variable_definitions.is_empty()
+        });
+        Self {
+            document,
+            settled,
+            validated: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Documents {
-    fn get(&self, query: &str) -> Option<ExecutableDocument> {
-        let document = self.lock().get(query).cloned()?;
-        Some(ExecutableDocument::clone(&document))
+    fn get(&self, query: &str) -> Option<Arc<Kept>> {
+        self.lock().get(query).cloned()
     }
 
-    fn keep(&self, query: &str, document: &ExecutableDocument) {
+    /// Keeps `document`, parsed from `query`; a document too long to keep comes back.
+    fn keep(
+        &self,
+        query: &str,
+        document: ExecutableDocument,
+    ) -> Result<Arc<Kept>, Box<ExecutableDocument>> {
         if query.len() > LONGEST_KEPT {
-            return;
+            return Err(Box::new(document));
         }
+        let kept = Arc::new(Kept::new(document));
         let mut parsed = self.lock();
         if parsed.len() >= CAPACITY {
             parsed.clear();
         }
-        parsed.insert(query.to_owned(), Arc::new(document.clone()));
+        parsed.insert(query.to_owned(), kept.clone());
+        Ok(kept)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ExecutableDocument>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Kept>>> {
         // The map holds no invariant a panicking holder could break.
         self.parsed.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// An operation the gate let through: its measure, and its kept document.
+pub struct Pass {
+    /// What the operation asks for, against the limits.
+    pub measure: Measure,
+    kept: Option<Arc<Kept>>,
 }
 
 /// What every operation passes before it runs: checks of its text, its parse
@@ -64,6 +111,9 @@ impl Documents {
 /// Not a schema extension: with any extension installed, async-graphql takes a
 /// slower path for every field it resolves.
 pub struct Gate {
+    /// The served schema's twin that skips validation's rules, for documents the
+    /// served schema has validated.
+    trusted: AppSchema,
     permits: Arc<tokio::sync::Semaphore>,
     shape: Shape,
     documents: Documents,
@@ -75,6 +125,7 @@ impl Gate {
     /// A gate for `schema`, built with `options`.
     pub fn new(schema: &AppSchema, options: &SchemaOptions) -> Self {
         Self {
+            trusted: crate::graphql::trusted_twin(*options),
             permits: Arc::new(tokio::sync::Semaphore::new(
                 options.query_limits.max_concurrent,
             )),
@@ -106,29 +157,68 @@ impl Gate {
 
     /// Checks `request`'s operation against the limits and gives it its parsed
     /// document. A query that does not parse passes: execution reports why.
-    pub fn prepare(&self, request: &mut Request) -> Result<Measure, ServerError> {
-        let document = match self.documents.get(&request.query) {
-            Some(document) => document,
+    pub fn prepare(&self, request: &mut Request) -> Result<Pass, ServerError> {
+        let kept = match self.documents.get(&request.query) {
+            Some(kept) => kept,
             None => {
                 limits::check_text(&request.query, &self.limits)
                     .map_err(Exceeded::into_server_error)?;
                 let Ok(document) = parse_query(&request.query) else {
-                    return Ok(Measure::default());
+                    return Ok(Pass {
+                        measure: Measure::default(),
+                        kept: None,
+                    });
                 };
-                self.documents.keep(&request.query, &document);
-                document
+                match self.documents.keep(&request.query, document) {
+                    Ok(kept) => kept,
+                    Err(document) => {
+                        let measure = self.measure(request, &document)?;
+                        request.set_parsed_query(*document);
+                        return Ok(Pass {
+                            measure,
+                            kept: None,
+                        });
+                    }
+                }
             }
         };
-        let measure = limits::check(
+        let measure = self.measure(request, &kept.document)?;
+        request.set_parsed_query(kept.document.clone());
+        Ok(Pass {
+            measure,
+            kept: Some(kept),
+        })
+    }
+
+    fn measure(
+        &self,
+        request: &Request,
+        document: &ExecutableDocument,
+    ) -> Result<Measure, ServerError> {
+        limits::check(
             &self.shape,
-            &document,
+            document,
             request.operation_name.as_deref(),
             &request.variables,
             &self.limits,
             &self.pages,
-        )?;
-        request.set_parsed_query(document);
-        Ok(measure)
+        )
+    }
+
+    /// Executes `request`, which passed as `pass`, on `served`, or on its trusted
+    /// twin when `served` has validated the document already.
+    pub async fn execute(&self, served: &AppSchema, pass: &Pass, request: Request) -> Response {
+        let Some(kept) = pass.kept.as_ref().filter(|kept| kept.settled) else {
+            return served.execute(request).await;
+        };
+        if kept.validated.load(Ordering::Acquire) {
+            return self.trusted.execute(request).await;
+        }
+        let response = served.execute(request).await;
+        if response.errors.is_empty() {
+            kept.validated.store(true, Ordering::Release);
+        }
+        response
     }
 }
 
@@ -153,16 +243,35 @@ mod tests {
     }
 
     #[test]
+    fn only_queries_without_variables_are_settled_by_their_document() {
+        let settled = |query: &str| Kept::new(parse_query(query).unwrap()).settled;
+        assert!(settled("{ viewer { id } }"));
+        assert!(settled("query Feed { posts(first: 2) { totalCount } }"));
+        assert!(!settled(
+            "query($n: Int) { posts(first: $n) { totalCount } }"
+        ));
+        assert!(!settled(
+            "mutation { deletePost(input: { id: \"UG9zdDox\" }) }"
+        ));
+        assert!(!settled(
+            "query A { viewer { id } } query B { viewer { name } }"
+        ));
+        assert!(!settled("subscription { postPublished { id } }"));
+    }
+
+    #[test]
     fn the_cache_stays_bounded() {
         let documents = Documents::default();
         let document = async_graphql::parser::parse_query("{ viewer { id } }").unwrap();
         for n in 0..CAPACITY + 10 {
-            documents.keep(&format!("{{ a{n}: viewer {{ id }} }}"), &document);
+            let kept = documents.keep(&format!("{{ a{n}: viewer {{ id }} }}"), document.clone());
+            assert!(kept.is_ok());
         }
         assert!(documents.lock().len() <= CAPACITY);
-        documents.keep(&"#".repeat(LONGEST_KEPT + 1), &document);
+        let long = documents.keep(&"#".repeat(LONGEST_KEPT + 1), document.clone());
+        assert!(long.is_err(), "handed back");
         assert!(documents.get(&"#".repeat(LONGEST_KEPT + 1)).is_none());
-        documents.keep("{ viewer { id } }", &document);
+        assert!(documents.keep("{ viewer { id } }", document).is_ok());
         assert!(documents.get("{ viewer { id } }").is_some());
     }
 }

@@ -34,11 +34,14 @@ pub trait Table: ContainerType + Clone + Send + Sync + 'static {
     fn model(&self) -> &ModelOf<Self>;
     /// The primary key column.
     fn id_column() -> ColumnOf<Self>;
-    /// Large text columns worth leaving out of a list when no one asks for them:
-    /// `(GraphQL field, column)`. Left out, they read as empty strings.
-    const DEFERRABLE: &'static [(&'static str, &'static str)] = &[];
+    /// Columns that one field alone reads, `(GraphQL field, column)`: a list, a page
+    /// or a join whose selection does not ask for the field leaves the column out
+    /// (a list's order columns stay, for its cursors), and it reads as its type's
+    /// default. Keys stay, but for foreign keys that only their relation's field
+    /// follows.
+    const READ_BY: &'static [(&'static str, &'static str)] = &[];
     /// Columns that no field shows (a password hash): the statements behind the
-    /// schema's reads leave them out, and they read as empty strings.
+    /// schema's reads leave them out, and they read as their type's default.
     const HIDDEN: &'static [&'static str] = &[];
     /// The to-one fields that a statement reading these rows may join.
     const TO_ONE: &'static [ToOneField] = &[];
@@ -47,11 +50,11 @@ pub trait Table: ContainerType + Clone + Send + Sync + 'static {
 
     /// The columns a statement leaves out, given which fields are `selected`.
     fn omitted(selected: &dyn Fn(&str) -> bool) -> Vec<&'static str> {
-        let deferred = Self::DEFERRABLE
+        let unread = Self::READ_BY
             .iter()
             .filter(|(field, _)| !selected(field))
             .map(|(_, column)| *column);
-        Self::HIDDEN.iter().copied().chain(deferred).collect()
+        Self::HIDDEN.iter().copied().chain(unread).collect()
     }
 }
 
@@ -260,7 +263,8 @@ pub struct ListArgs<T: Listed> {
     pub filter: Option<T::Filter>,
     /// The filter compiled for the listed table, aliased `t0`.
     pub condition: Condition,
-    /// Deferrable columns the selection does not use, so the statement skips them.
+    /// Columns the selection does not use, so the statement skips them (see
+    /// [`Table::READ_BY`]).
     pub omitted: Vec<&'static str>,
     /// Whether the selection asks for any rows (not only `totalCount`).
     pub rows_wanted: bool,
@@ -345,9 +349,16 @@ impl<T: Listed> ListArgs<T> {
             Some(filter) => filter.condition(&Scope::root())?,
             None => Condition::all(),
         };
-        let omitted = T::omitted(&|field| {
+        let mut omitted = T::omitted(&|field| {
             selection.field("nodes").field(field).exists()
                 || selection.field("edges").field("node").field(field).exists()
+        });
+        omitted.retain(|column| {
+            !window
+                .ordering
+                .terms
+                .iter()
+                .any(|(field, _)| T::column(*field).as_str() == *column)
         });
         let rows_wanted = ["edges", "nodes", "pageInfo"]
             .iter()

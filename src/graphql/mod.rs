@@ -18,7 +18,7 @@ pub mod request;
 pub mod subscription;
 pub mod validate;
 
-use async_graphql::{MergedObject, SDLExportOptions, Schema};
+use async_graphql::{MergedObject, SDLExportOptions, Schema, ValidationMode};
 
 use crate::config;
 use crate::graphql::account::AccountMutation;
@@ -72,7 +72,19 @@ impl Default for SchemaOptions {
 
 /// Builds the schema; per-request state is attached to each request, not here.
 pub fn schema(options: SchemaOptions) -> AppSchema {
+    build(options, ValidationMode::Strict)
+}
+
+/// The schema's twin for documents the schema has already validated: the same
+/// types and settings, with validation's rules left out. Only queries run on it
+/// (see [`gate`]); its sign-in throttle is never used.
+pub fn trusted_twin(options: SchemaOptions) -> AppSchema {
+    build(options, ValidationMode::Fast)
+}
+
+fn build(options: SchemaOptions, validation: ValidationMode) -> AppSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
+        .validation_mode(validation)
         .data(options.limits)
         .data(LoginThrottle::new(options.login));
     if options.introspection {

@@ -152,20 +152,31 @@ pub async fn find<R: crate::loaders::ToOne>(
     ctx: &Context<'_>,
     value: i32,
 ) -> ApiResult<Option<R::Target>> {
+    use crate::graphql::listing::{ModelOf, Table};
+    use entity::FromRowAt;
+    let plan = per_field::<R, _>(ctx, || {
+        let selection = ctx.look_ahead();
+        let unneeded = R::Target::omitted(&|field| selection.field(field).exists());
+        Ok(FindPlan {
+            joins: crate::loaders::Joins::of::<R::Target>(ctx, &[selection], true),
+            unneeded: entity::column_bits(ModelOf::<R::Target>::COLUMNS, &unneeded),
+        })
+    })?;
     let loaders = loaders(ctx)?;
-    if let Some(found) = loaders.loader().primed.get::<R>(value) {
+    if let Some(found) = loaders.loader().primed.get::<R>(value, plan.unneeded) {
         return Ok(found);
     }
-    let joins = per_field::<R, _>(ctx, || {
-        Ok(crate::loaders::Joins::of::<R::Target>(
-            ctx,
-            &[ctx.look_ahead()],
-            true,
-        ))
-    })?;
     Ok(loaders
-        .load_one(crate::loaders::One::<R>::new(value, (*joins).clone()))
+        .load_one(crate::loaders::One::<R>::new(value, plan.joins.clone()))
         .await?)
+}
+
+/// How a to-one field of the document finds its rows.
+struct FindPlan {
+    /// What the statement that loads them joins and folds in.
+    joins: Option<Arc<crate::loaders::Joins>>,
+    /// The bits of the columns its selection does not read.
+    unneeded: u32,
 }
 
 /// The row that `R` relates to `value`, which a foreign key guarantees.

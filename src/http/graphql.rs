@@ -25,7 +25,7 @@ use tracing::Instrument;
 use super::AppState;
 use crate::auth::Tokens;
 use crate::error::ApiError;
-use crate::graphql::limits::Measure;
+use crate::graphql::gate::Pass;
 use crate::graphql::request::RequestState;
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
@@ -140,11 +140,11 @@ pub async fn post(
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(media),
     };
-    let measure = match state.gate.prepare(&mut request) {
-        Ok(measure) => measure,
+    let pass = match state.gate.prepare(&mut request) {
+        Ok(pass) => pass,
         Err(error) => return refused(&request, error, media),
     };
-    execute(state, &headers, peer(client), request, measure, media).await
+    execute(state, &headers, peer(client), request, pass, media).await
 }
 
 /// `GET /graphql` without a WebSocket upgrade: queries only.
@@ -161,8 +161,8 @@ pub async fn get(
         Ok(request) => request,
         Err(refusal) => return refusal.into_response(media),
     };
-    let measure = match state.gate.prepare(&mut request) {
-        Ok(measure) => measure,
+    let pass = match state.gate.prepare(&mut request) {
+        Ok(pass) => pass,
         Err(error) => return refused(&request, error, media),
     };
     if !is_query(&mut request) {
@@ -173,7 +173,7 @@ pub async fn get(
         };
         return refusal.into_response(media);
     }
-    execute(state, &headers, peer(client), request, measure, media).await
+    execute(state, &headers, peer(client), request, pass, media).await
 }
 
 /// The address of the client on the other end of the connection, when the server
@@ -196,7 +196,7 @@ async fn execute(
     headers: &HeaderMap,
     client: Option<IpAddr>,
     request: async_graphql::Request,
-    measure: Measure,
+    pass: Pass,
     media: Media,
 ) -> Response {
     let viewer = match signed_in_as(&state.tokens, headers) {
@@ -226,8 +226,10 @@ async fn execute(
     let started = Instant::now();
     let deadline = state.http.request_timeout;
     let execution = async {
-        let _turn = state.gate.turn(measure).await;
-        let execution = state.schema.execute(request.data(request_state));
+        let _turn = state.gate.turn(pass.measure).await;
+        let execution = state
+            .gate
+            .execute(&state.schema, &pass, request.data(request_state));
         scheduler.run(execution).await
     };
     let mut response =

@@ -158,7 +158,7 @@ struct Gated {
 impl Executor for Gated {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         match self.gate.prepare(&mut request) {
-            Ok(_) => self.schema.execute(request).await,
+            Ok(pass) => self.gate.execute(&self.schema, &pass, request).await,
             Err(error) => async_graphql::Response::from_errors(vec![error]),
         }
     }

@@ -33,7 +33,7 @@ use async_graphql::{Context, Lookahead};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
 };
-use sea_orm::{DbErr, QueryResult};
+use sea_orm::{DbBackend, DbErr, QueryResult};
 
 use super::sql::{self, PageReader};
 use super::{PrimedRows, ToMany};
@@ -82,7 +82,14 @@ pub trait Fold: Send + Sync {
     fn describe(&self, text: &mut String);
     /// Joins the pages of `parents` to `query`, whose rows are aliased `parent` and
     /// keyed by its column `id`.
-    fn apply(&self, query: &mut SelectStatement, parent: &DynIden, id: DynIden, parents: &[i32]);
+    fn apply(
+        &self,
+        backend: DbBackend,
+        query: &mut SelectStatement,
+        parent: &DynIden,
+        id: DynIden,
+        parents: &[i32],
+    );
     /// Reads the pages from the statement's rows.
     fn reader(&self) -> Box<dyn FoldReader>;
 }
@@ -122,9 +129,17 @@ impl<R: ToMany<Edge = EmptyFields>> Fold for Folded<R> {
         text.push_str(&self.args.fingerprint().to_string());
     }
 
-    fn apply(&self, query: &mut SelectStatement, parent: &DynIden, id: DynIden, parents: &[i32]) {
+    fn apply(
+        &self,
+        backend: DbBackend,
+        query: &mut SelectStatement,
+        parent: &DynIden,
+        id: DynIden,
+        parents: &[i32],
+    ) {
         let args = &self.args;
-        let inner = sql::ranked_rows::<R::Target, R::Edge>(&R::link(), parents, args, PREFIX);
+        let inner =
+            sql::ranked_rows::<R::Target, R::Edge>(backend, &R::link(), parents, args, PREFIX);
         let fold = Alias::new(FOLD).into_iden();
         let rank = Alias::new(format!("{PREFIX}{}", sql::ROW_NUMBER));
         let on = Condition::all()

@@ -18,6 +18,7 @@
 //! Only queries join: a mutation reads what it just wrote through the loaders.
 
 use std::any::{Any, TypeId};
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -49,8 +50,8 @@ pub struct ToOneField {
     key: &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
     prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
-    /// The related table's first column.
-    first: &'static str,
+    /// The related table's columns, in order.
+    columns: &'static [&'static str],
     /// The related table's column that matches the key (null when there is no row).
     matched: fn() -> &'static str,
     omitted: Omitted,
@@ -65,7 +66,7 @@ impl ToOneField {
             key,
             join: join::<R>,
             prime: prime::<R>,
-            first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
+            columns: <ModelOf<R::Target> as FromRowAt>::COLUMNS,
             matched: matched::<R>,
             omitted: <R::Target as Table>::omitted,
             nested: nested::<R::Target>,
@@ -88,6 +89,8 @@ struct Joined {
     alias: DynIden,
     prefix: String,
     omitted: Vec<&'static str>,
+    /// The bits of `omitted` among the related table's columns.
+    omitted_bits: u32,
     nested: Vec<Joined>,
 }
 
@@ -151,6 +154,8 @@ pub struct JoinsReader<'a> {
 /// Where a joined relation's columns are in a statement's rows.
 #[derive(Clone, Copy)]
 struct Located {
+    /// The related table's columns the statement leaves out.
+    omitted: u32,
     /// The parent's key column.
     key: usize,
     /// The related table's first column.
@@ -199,6 +204,7 @@ fn plan(
             via,
             alias: Alias::new(format!("r{n}")).into_iden(),
             prefix: format!("r{n}_"),
+            omitted_bits: entity::column_bits(via.columns, &omitted),
             omitted,
             nested: plan((via.nested)(), &selected, count),
         });
@@ -235,8 +241,9 @@ fn locate(
 ) -> Result<(), DbErr> {
     for j in joined {
         at.push(Located {
+            omitted: j.omitted_bits,
             key: layout.at(&format!("{parent}{}", j.via.key))?,
-            first: layout.at(&format!("{}{}", j.prefix, j.via.first))?,
+            first: layout.at(&format!("{}{}", j.prefix, j.via.columns[0]))?,
             matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
         });
         locate(&j.nested, &j.prefix, layout, at)?;
@@ -283,11 +290,11 @@ fn prime<R: ToOne>(
 ) -> Result<(), DbErr> {
     let found = match entity::column::<Option<i32>>(row, at.matched)? {
         Some(_) => Some(<R::Target as Table>::from_model(
-            ModelOf::<R::Target>::from_row_at(row, at.first)?,
+            ModelOf::<R::Target>::from_row_without(row, at.first, at.omitted)?,
         )),
         None => None,
     };
-    rows.add::<R>(key, found);
+    rows.add::<R>(key, found, at.omitted);
     Ok(())
 }
 
@@ -320,7 +327,9 @@ impl fmt::Debug for Joins {
 }
 
 type Slot = (TypeId, i32);
-type Row = Option<Box<dyn Any + Send + Sync>>;
+/// A related row (`None` when there is none), with the bits of the columns its
+/// statement left out.
+type Row = (u32, Option<Box<dyn Any + Send + Sync>>);
 /// A page's relation, parent and the fingerprint of its arguments.
 type PageSlot = (TypeId, i32, u64);
 /// A page's arguments and rows, as `(Arc<ListArgs<_>>, Arc<Page<_, _>>)`.
@@ -334,8 +343,37 @@ pub struct Primed(Mutex<Read>);
 
 #[derive(Default)]
 struct Read {
-    rows: HashMap<Slot, Row>,
+    rows: HashMap<Slot, Variants>,
     pages: HashMap<PageSlot, PageRows>,
+}
+
+/// The reads of one related row: joins for different selections may each have
+/// left out columns another reads (a comment's author without an email, the post's
+/// author without a name), so a row keeps every read that no other covers.
+struct Variants {
+    first: Row,
+    more: Vec<Row>,
+}
+
+impl Variants {
+    /// A read that lacks no column but those of the bits `unneeded`.
+    fn fit(&self, unneeded: u32) -> Option<&Row> {
+        std::iter::once(&self.first)
+            .chain(&self.more)
+            .find(|(omitted, _)| omitted & !unneeded == 0)
+    }
+
+    /// Keeps `row` unless a kept read has every column it has.
+    fn add(&mut self, row: Row) {
+        if self.fit(row.0).is_some() {
+            return;
+        }
+        if row.0 & !self.first.0 == 0 {
+            self.first = row;
+        } else {
+            self.more.push(row);
+        }
+    }
 }
 
 /// Rows read by one statement, noted in [`Primed`] at once when it is done.
@@ -349,9 +387,9 @@ pub struct PrimedRows {
 type PageOf<R> = Page<<R as ToMany>::Target, <R as ToMany>::Edge>;
 
 impl PrimedRows {
-    fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>) {
+    fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>, omitted: u32) {
         let row = found.map(|row| Box::new(row) as Box<dyn Any + Send + Sync>);
-        self.rows.push(((TypeId::of::<R>(), key), row));
+        self.rows.push(((TypeId::of::<R>(), key), (omitted, row)));
     }
 
     /// Notes the page of `parent`'s rows that `args` asks for.
@@ -367,14 +405,17 @@ impl PrimedRows {
 }
 
 impl Primed {
-    /// The row `R` relates to `key`, when a statement has read it: `Some(None)` when
-    /// it read that there is none.
-    pub fn get<R: ToOne>(&self, key: i32) -> Option<Option<R::Target>> {
+    /// The row `R` relates to `key`, when a statement has read it with every
+    /// column but those of the bits `unneeded` (a join for another selection may
+    /// have left out a column this one reads): `Some(None)` when it read that there
+    /// is none.
+    pub fn get<R: ToOne>(&self, key: i32, unneeded: u32) -> Option<Option<R::Target>> {
         let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        read.rows.get(&(TypeId::of::<R>(), key)).map(|row| {
+        let (_, row) = read.rows.get(&(TypeId::of::<R>(), key))?.fit(unneeded)?;
+        Some(
             row.as_ref()
-                .and_then(|row| row.downcast_ref::<R::Target>().cloned())
-        })
+                .and_then(|row| row.downcast_ref::<R::Target>().cloned()),
+        )
     }
 
     /// The page of `parent`'s rows that `args` asks for, when a statement has read it.
@@ -398,7 +439,56 @@ impl Primed {
             return;
         }
         let mut primed = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        primed.rows.extend(read.rows);
+        for (slot, row) in read.rows {
+            match primed.rows.entry(slot) {
+                Entry::Occupied(mut kept) => kept.get_mut().add(row),
+                Entry::Vacant(slot) => {
+                    slot.insert(Variants {
+                        first: row,
+                        more: Vec::new(),
+                    });
+                }
+            }
+        }
         primed.pages.extend(read.pages);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(omitted: u32) -> Row {
+        (omitted, Some(Box::new(omitted)))
+    }
+
+    fn kept(variants: &Variants, unneeded: u32) -> Option<u32> {
+        let (_, row) = variants.fit(unneeded)?;
+        row.as_ref()?.downcast_ref::<u32>().copied()
+    }
+
+    #[test]
+    fn a_row_read_without_a_column_is_not_given_to_a_field_that_reads_it() {
+        let mut variants = Variants {
+            first: read(0b0110),
+            more: Vec::new(),
+        };
+        assert_eq!(kept(&variants, 0b0110), Some(0b0110));
+        assert_eq!(
+            kept(&variants, 0b1110),
+            Some(0b0110),
+            "lacks only the unneeded"
+        );
+        assert_eq!(kept(&variants, 0b0010), None, "lacks a needed column");
+        // A read that another covers is not kept; one with other columns is.
+        variants.add(read(0b1110));
+        assert!(variants.more.is_empty());
+        variants.add(read(0b1001));
+        assert_eq!(kept(&variants, 0b1001), Some(0b1001));
+        assert_eq!(kept(&variants, 0b0110), Some(0b0110));
+        // A read with every column of the first takes its place.
+        variants.add(read(0b0100));
+        assert_eq!(kept(&variants, 0b0110), Some(0b0100));
+        assert_eq!(variants.more.len(), 1);
     }
 }

@@ -35,7 +35,12 @@ impl Table for Comment {
         comment::Column::Id
     }
 
-    const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
+    const READ_BY: &'static [(&'static str, &'static str)] = &[
+        ("body", "body"),
+        ("createdAt", "created_at"),
+        ("post", "post_id"),
+        ("author", "user_id"),
+    ];
 
     const TO_ONE: &'static [ToOneField] = &[
         ToOneField::new::<ById<Post>>("post", "post_id"),

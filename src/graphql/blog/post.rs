@@ -39,7 +39,13 @@ impl Table for Post {
         post::Column::Id
     }
 
-    const DEFERRABLE: &'static [(&'static str, &'static str)] = &[("body", "body")];
+    const READ_BY: &'static [(&'static str, &'static str)] = &[
+        ("title", "title"),
+        ("body", "body"),
+        ("published", "published"),
+        ("createdAt", "created_at"),
+        ("author", "user_id"),
+    ];
 
     const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ById<User>>("author", "user_id")];
 

@@ -19,6 +19,8 @@ impl Table for Profile {
     type Entity = profile::Entity;
     const NAME: &'static str = "Profile";
 
+    const READ_BY: &'static [(&'static str, &'static str)] = &[("bio", "bio")];
+
     fn from_model(model: profile::Model) -> Self {
         Self(model)
     }

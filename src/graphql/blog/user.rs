@@ -38,7 +38,13 @@ impl Table for User {
         user::Column::Id
     }
 
-    const HIDDEN: &'static [&'static str] = &["password_hash"];
+    const READ_BY: &'static [(&'static str, &'static str)] = &[
+        ("name", "name"),
+        ("email", "email"),
+        ("createdAt", "created_at"),
+    ];
+
+    const HIDDEN: &'static [&'static str] = &["password_hash", "role"];
 
     const TO_ONE: &'static [ToOneField] = &[ToOneField::new::<ProfileOfUser>("profile", "id")];
 

@@ -21,6 +21,8 @@ impl Table for Course {
     type Entity = course::Entity;
     const NAME: &'static str = "Course";
 
+    const READ_BY: &'static [(&'static str, &'static str)] = &[("name", "name")];
+
     fn from_model(model: course::Model) -> Self {
         Self(model)
     }

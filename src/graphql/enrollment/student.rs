@@ -21,6 +21,8 @@ impl Table for Student {
     type Entity = student::Entity;
     const NAME: &'static str = "Student";
 
+    const READ_BY: &'static [(&'static str, &'static str)] = &[("name", "name")];
+
     fn from_model(model: student::Model) -> Self {
         Self(model)
     }
