@@ -241,10 +241,15 @@ impl Held {
     }
 
     /// The slot, holding a connection (taken from the pool if it held none).
+    ///
+    /// The pool's wait is boxed: its future is kilobytes, which every statement's
+    /// future would otherwise carry and copy whole, where only a request's first
+    /// statement waits on the pool.
     async fn connection(&self) -> Result<Slot<'_>, DbErr> {
         let mut slot = self.conn.lock().await;
         if slot.is_none() {
-            *slot = Some(self.pool.acquire().await.map_err(acquire_error)?);
+            let acquired = Box::pin(self.pool.acquire()).await;
+            *slot = Some(acquired.map_err(acquire_error)?);
         }
         Ok(slot)
     }

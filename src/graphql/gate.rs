@@ -207,14 +207,18 @@ impl Gate {
 
     /// Executes `request`, which passed as `pass`, on `served`, or on its trusted
     /// twin when `served` has validated the document already.
+    ///
+    /// An execution's future is boxed where it is made: it is several kilobytes,
+    /// and every future that holds it (the deadline, the span, the HTTP handler)
+    /// would otherwise be as large, and be copied whole as each is made.
     pub async fn execute(&self, served: &AppSchema, pass: &Pass, request: Request) -> Response {
         let Some(kept) = pass.kept.as_ref().filter(|kept| kept.settled) else {
-            return served.execute(request).await;
+            return Box::pin(served.execute(request)).await;
         };
         if kept.validated.load(Ordering::Acquire) {
-            return self.trusted.execute(request).await;
+            return Box::pin(self.trusted.execute(request)).await;
         }
-        let response = served.execute(request).await;
+        let response = Box::pin(served.execute(request)).await;
         if response.errors.is_empty() {
             kept.validated.store(true, Ordering::Release);
         }
