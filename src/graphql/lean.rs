@@ -70,47 +70,74 @@ async fn resolve_lean<T: ContainerType>(
     if !is_plain(items) {
         return resolve_container(ctx, root).await;
     }
-    let mut slots: Vec<(Name, Option<Value>)> = Vec::with_capacity(items.len());
-    let mut nested = Vec::new();
-    for selection in items {
-        let Selection::Field(field) = &selection.node else {
-            continue; // not in a plain selection
-        };
+    // The answer is built in place, in the selection's order: each leaf field as it
+    // resolves, and a placeholder for each nested field, filled when it resolves.
+    let mut object = IndexMap::with_capacity(items.len());
+    let mut nested = 0;
+    let mut first_nested = None;
+    for field in fields(items) {
         let key = field.node.response_key().node.clone();
         if field.node.name.node == "__typename" {
             let name = root.introspection_type_name().into_owned();
-            slots.push((key, Some(Value::String(name))));
+            object.insert(key, Value::String(name));
         } else if field.node.selection_set.node.items.is_empty() {
             let value = root.resolve_field(&ctx.with_field(field)).await;
-            slots.push((key, settle(ctx, value)));
+            if let Some(value) = settle(ctx, value) {
+                object.insert(key, value);
+            }
         } else {
-            let slot = slots.len();
-            slots.push((key, None));
-            nested.push(async move { (slot, root.resolve_field(&ctx.with_field(field)).await) });
+            first_nested.get_or_insert((object.len(), field));
+            object.insert(key, Value::Null);
+            nested += 1;
         }
     }
-    if nested.len() <= 1 {
-        for field in nested {
-            let (slot, value) = field.await;
-            slots[slot].1 = settle(ctx, value);
-        }
-    } else {
-        for (slot, value) in futures_util::future::join_all(nested).await {
-            slots[slot].1 = settle(ctx, value);
-        }
-    }
-    let mut object = IndexMap::with_capacity(slots.len());
-    for (key, value) in slots {
-        if let Some(value) = value {
-            object.insert(key, value);
+    let mut failed = Vec::new();
+    if let (1, Some((at, field))) = (nested, first_nested) {
+        let value = root.resolve_field(&ctx.with_field(field)).await;
+        fill(ctx, &mut object, at, value, &mut failed);
+    } else if nested > 1 {
+        let resolving = fields(items)
+            .filter(|field| !field.node.selection_set.node.items.is_empty())
+            .map(|field| async move { (field, root.resolve_field(&ctx.with_field(field)).await) });
+        for (field, value) in futures_util::future::join_all(resolving).await {
+            if let Some(at) = object.get_index_of(&field.node.response_key().node) {
+                fill(ctx, &mut object, at, value, &mut failed);
+            }
         }
     }
-    // As `resolve_container` answers: an object whose every field failed is null.
+    // As `resolve_container` answers: a field that failed is left out, and an
+    // object whose every field failed is null.
+    failed.sort_unstable();
+    for at in failed.into_iter().rev() {
+        object.shift_remove_index(at);
+    }
     Ok(if object.is_empty() {
         Value::Null
     } else {
         Value::Object(object)
     })
+}
+
+/// The fields of a plain selection.
+fn fields(items: &[Positioned<Selection>]) -> impl Iterator<Item = &Positioned<Field>> {
+    items.iter().filter_map(|selection| match &selection.node {
+        Selection::Field(field) => Some(field),
+        _ => None,
+    })
+}
+
+/// Puts a nested field's value at `at`, its placeholder, or notes that it failed.
+fn fill(
+    ctx: &ContextSelectionSet<'_>,
+    object: &mut IndexMap<Name, Value>,
+    at: usize,
+    value: Result<Option<Value>, ServerError>,
+    failed: &mut Vec<usize>,
+) {
+    match (settle(ctx, value), object.get_index_mut(at)) {
+        (Some(value), Some((_, slot))) => *slot = value,
+        _ => failed.push(at),
+    }
 }
 
 /// A field's value, or its error recorded on the request (the field is then left
