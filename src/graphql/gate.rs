@@ -8,7 +8,7 @@
 //! fact that one was valid: a query without variables that the served schema
 //! validated, and answered without an error, validates the same way every time
 //! (the schema does not change while the server runs), so later requests of it run
-//! on a twin of the schema that skips validation's rules (a fifth of a point
+//! on a twin of the schema that skips validation's rules (16% of a point
 //! lookup's instructions). Limits and execution run on every request, and nothing
 //! of an answer is kept (every answer reads the database).
 
