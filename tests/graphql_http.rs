@@ -362,6 +362,8 @@ async fn documents_are_validated_until_one_has_answered_cleanly(backend: Backend
     assert_eq!(answer["data"]["users"]["totalCount"], 4);
     let (_, refused) = app.request(None, with_variables, json!({"n": "one"})).await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // Refused by validation, before execution: an error at no path.
+    assert!(refused["errors"][0].get("path").is_none(), "{refused}");
 }
 
 on_every_backend!(

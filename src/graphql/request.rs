@@ -4,7 +4,7 @@ use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
-use entity::user;
+use entity::{FromRowAt, user};
 use foldhash::HashMap;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -13,6 +13,7 @@ use crate::auth::Tokens;
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
+use crate::graphql::listing::{ModelOf, Table};
 use crate::loaders::{self, BatchScheduler, Loaders};
 
 /// The per-request state the HTTP layer attaches to every GraphQL request.
@@ -152,8 +153,6 @@ pub async fn find<R: crate::loaders::ToOne>(
     ctx: &Context<'_>,
     value: i32,
 ) -> ApiResult<Option<R::Target>> {
-    use crate::graphql::listing::{ModelOf, Table};
-    use entity::FromRowAt;
     let plan = per_field::<R, _>(ctx, || {
         let selection = ctx.look_ahead();
         let unneeded = R::Target::omitted(&|field| selection.field(field).exists());
