@@ -123,6 +123,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             max_body_bytes: settings.max_body_bytes,
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
         },
+        warm: db::Warm::for_database(&db),
         db,
         debug_sql_count: settings.debug_sql_count,
         shutdown: Default::default(),

@@ -1,13 +1,13 @@
 //! Database connections: the pool, and the per-request handle that counts statements.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::{self, AssertSqlSafe, PgPool, Postgres};
+use sea_orm::sqlx::{self, AssertSqlSafe, Connection as _, PgConnection, PgPool, Postgres};
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement,
@@ -169,14 +169,15 @@ impl CountingDb {
     }
 
     /// Like [`new`](Self::new), for one short request: on PostgreSQL its statements
-    /// outside transactions share one pooled connection, taken at the first and
-    /// given back when the last clone of the handle drops (see [`Held`]). Not for
-    /// long-lived handles such as a WebSocket connection's, which would keep a
-    /// pooled connection for their life.
-    pub fn for_request(inner: DatabaseConnection) -> Self {
+    /// outside transactions share one connection, taken at the first (from `warm`,
+    /// or else from the pool) and kept warm when the last clone of the handle drops
+    /// (see [`Held`]). Not for long-lived handles such as a WebSocket connection's,
+    /// which would keep a connection for their life.
+    pub fn for_request(inner: DatabaseConnection, warm: &Arc<Warm>) -> Self {
         let held = (inner.get_database_backend() == DbBackend::Postgres).then(|| {
             Arc::new(Held {
                 pool: inner.get_postgres_connection_pool().clone(),
+                warm: warm.clone(),
                 conn: tokio::sync::Mutex::new(None),
             })
         });
@@ -204,17 +205,41 @@ impl CountingDb {
     }
 }
 
-/// One pooled PostgreSQL connection kept for the statements of one request that
-/// run outside a transaction.
+/// One PostgreSQL connection kept for the statements of one request that run
+/// outside a transaction.
 ///
 /// SeaORM takes a connection from the pool for each statement, and sqlx checks a
 /// connection with a round trip (a `Sync`) each time it goes back: a request of
 /// three statements cost six round trips. Holding one connection for the request
-/// costs one check in all. Sibling batches of one request take turns on it: under
-/// load the cores, not the request's own parallelism, set the pace.
+/// costs one check in all, and keeping it [`Warm`] for the next request none.
+/// Sibling batches of one request take turns on it: under load the cores, not the
+/// request's own parallelism, set the pace.
 pub struct Held {
     pool: PgPool,
-    conn: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
+    warm: Arc<Warm>,
+    conn: tokio::sync::Mutex<Option<Reader>>,
+}
+
+/// The connection a request holds, and whether a statement on it was cut short.
+struct Reader {
+    conn: ReaderConnection,
+    /// A statement started and has not finished: its future was dropped (a
+    /// deadline, a client gone) with its answer maybe unread.
+    busy: bool,
+}
+
+enum ReaderConnection {
+    Pooled(PoolConnection<Postgres>),
+    Warm(WarmConnection),
+}
+
+impl Reader {
+    fn connection(&mut self) -> &mut PgConnection {
+        match &mut self.conn {
+            ReaderConnection::Pooled(pooled) => pooled,
+            ReaderConnection::Warm(warm) => &mut warm.conn,
+        }
+    }
 }
 
 impl std::fmt::Debug for Held {
@@ -227,7 +252,10 @@ impl Held {
     /// The rows of `stmt`, read on the held connection.
     async fn query_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
         let mut slot = self.connection().await?;
-        let rows = statement(stmt).fetch_all(connection(&mut slot)).await;
+        let reader = reader(&mut slot);
+        reader.busy = true;
+        let rows = statement(stmt).fetch_all(reader.connection()).await;
+        reader.busy = false;
         let rows = Self::checked(&mut slot, rows).map_err(DbErr::Query)?;
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }
@@ -236,11 +264,14 @@ impl Held {
     /// that holds one must not wait for a second.
     async fn execute(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
         let mut slot = self.connection().await?;
-        let done = statement(stmt).execute(connection(&mut slot)).await;
+        let reader = reader(&mut slot);
+        reader.busy = true;
+        let done = statement(stmt).execute(reader.connection()).await;
+        reader.busy = false;
         Ok(Self::checked(&mut slot, done).map_err(DbErr::Exec)?.into())
     }
 
-    /// The slot, holding a connection (taken from the pool if it held none).
+    /// The slot, holding a connection (a warm one, or else one from the pool).
     ///
     /// The pool's wait is boxed: its future is kilobytes, which every statement's
     /// future would otherwise carry and copy whole, where only a request's first
@@ -248,14 +279,21 @@ impl Held {
     async fn connection(&self) -> Result<Slot<'_>, DbErr> {
         let mut slot = self.conn.lock().await;
         if slot.is_none() {
-            let acquired = Box::pin(self.pool.acquire()).await;
-            *slot = Some(acquired.map_err(acquire_error)?);
+            let conn = match self.warm.take().await {
+                Some(warm) => ReaderConnection::Warm(warm),
+                None => {
+                    let acquired = Box::pin(self.pool.acquire()).await;
+                    ReaderConnection::Pooled(acquired.map_err(acquire_error)?)
+                }
+            };
+            *slot = Some(Reader { conn, busy: false });
         }
         Ok(slot)
     }
 
-    /// `result`, after giving back a connection that failed: it may be broken, and
-    /// the pool checks it before reuse.
+    /// `result`, after letting go of a connection that failed: it may be broken
+    /// (a pooled one goes back to the pool, which checks it before reuse; a warm one
+    /// is closed).
     fn checked<T>(slot: &mut Slot<'_>, result: Result<T, sqlx::Error>) -> Result<T, RuntimeErr> {
         result.map_err(|error| {
             slot.take();
@@ -263,19 +301,154 @@ impl Held {
         })
     }
 
-    /// Gives the held connection back to the pool, unless a read is using it.
+    /// Lets go of the held connection, unless a read is using it: a pooled one goes
+    /// back to the pool (for the transaction that follows), a warm one stays warm.
     fn release(&self) {
-        if let Ok(mut slot) = self.conn.try_lock() {
-            slot.take();
+        if let Ok(mut slot) = self.conn.try_lock()
+            && let Some(reader) = slot.take()
+            && let ReaderConnection::Warm(warm) = reader.conn
+            && !reader.busy
+        {
+            self.warm.keep(warm);
         }
     }
 }
 
-type Slot<'a> = tokio::sync::MutexGuard<'a, Option<PoolConnection<Postgres>>>;
+/// At the request's end its connection is kept warm, unless a statement on it was
+/// cut short: that one goes back to the pool, which checks it with a round trip
+/// (or is closed, if it was warm).
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(reader) = self.conn.get_mut().take() else {
+            return;
+        };
+        if reader.busy {
+            return;
+        }
+        match reader.conn {
+            ReaderConnection::Warm(warm) => self.warm.keep(warm),
+            ReaderConnection::Pooled(pooled) => {
+                if let Some(warm) = self.warm.adopt(pooled) {
+                    self.warm.keep(warm);
+                }
+            }
+        }
+    }
+}
 
-/// The connection in a slot that [`Held::connection`] filled.
-fn connection<'a>(slot: &'a mut Slot<'_>) -> &'a mut sqlx::PgConnection {
+type Slot<'a> = tokio::sync::MutexGuard<'a, Option<Reader>>;
+
+/// The reader in a slot that [`Held::connection`] filled.
+fn reader<'a>(slot: &'a mut Slot<'_>) -> &'a mut Reader {
     slot.as_mut().expect("Held::connection fills the slot")
+}
+
+/// PostgreSQL connections kept open between requests for their reads, detached
+/// from the pool (see [`Held`]).
+///
+/// A connection that goes back to sqlx's pool is checked with a round trip there,
+/// and taking one from the pool is a future of kilobytes: for a point lookup of one
+/// statement, a second round trip and a fifth of its `memcpy`. A request's
+/// connection is kept here instead, and the next request takes it as it is. At
+/// most `most` are open at once (the pool's size), so the database sees at most
+/// twice the pool's connections. A connection that sat idle 10 s or more is
+/// checked before reuse, as the pool checks its own.
+pub struct Warm {
+    most: usize,
+    /// Idle connections, the most recently used last, and since when.
+    idle: std::sync::Mutex<Vec<(WarmConnection, Instant)>>,
+    /// Open connections, idle or held by a request.
+    open: Arc<AtomicUsize>,
+}
+
+/// A connection counted as open while it is.
+struct WarmConnection {
+    conn: PgConnection,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for WarmConnection {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How long a warm connection may sit idle before it is checked again.
+const WARM_UNCHECKED: Duration = Duration::from_secs(10);
+
+impl Warm {
+    /// Keeps up to as many connections warm as `db`'s pool holds (none for other
+    /// databases than PostgreSQL, whose requests hold no connection).
+    pub fn for_database(db: &DatabaseConnection) -> Arc<Self> {
+        let most = match db.get_database_backend() {
+            DbBackend::Postgres => db
+                .get_postgres_connection_pool()
+                .options()
+                .get_max_connections(),
+            _ => 0,
+        };
+        Arc::new(Self {
+            most: most as usize,
+            idle: Default::default(),
+            open: Default::default(),
+        })
+    }
+
+    /// How many connections are open, idle or held by a request.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// How many connections are idle.
+    pub fn idle(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// A warm connection, the most recently used first; one idle for long is
+    /// checked first, and closed if it fails.
+    async fn take(&self) -> Option<WarmConnection> {
+        loop {
+            let (mut warm, since) = self.lock().pop()?;
+            if since.elapsed() < WARM_UNCHECKED || warm.conn.ping().await.is_ok() {
+                return Some(warm);
+            }
+        }
+    }
+
+    /// `pooled`, detached from the pool to be kept warm, unless `most` are open
+    /// already (it then goes back to the pool).
+    fn adopt(&self, pooled: PoolConnection<Postgres>) -> Option<WarmConnection> {
+        let most = self.most;
+        self.open
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
+                (open < most).then_some(open + 1)
+            })
+            .ok()?;
+        Some(WarmConnection {
+            conn: pooled.detach(),
+            open: self.open.clone(),
+        })
+    }
+
+    fn keep(&self, warm: WarmConnection) {
+        self.lock().push((warm, Instant::now()));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(WarmConnection, Instant)>> {
+        // The list holds no invariant a panicking holder could break.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for Warm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Warm")
+            .field("most", &self.most)
+            .field("open", &self.open())
+            .finish_non_exhaustive()
+    }
 }
 
 /// `stmt` as an sqlx query, bound the way SeaORM binds it.

@@ -143,10 +143,112 @@ async fn a_request_past_its_deadline_ends_with_a_clear_error() {
             .contains("deadline of 300 ms"),
         "{body}"
     );
+    // Cut short mid-statement, its connection went back to the pool (which checks
+    // it), not to the warm ones.
+    assert_eq!(app.warm.open(), 0);
     lock.rollback().await.unwrap();
     // The connection the cut request held is usable again.
     let (_, body) = app.request(None, QUERY, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(app.warm.open(), 1, "a finished request's stays warm");
+}
+
+/// A request's connection stays open for the next request (sqlx would check it with
+/// a round trip on its way back to the pool), never more than the pool's size of
+/// them, and transactions still find a connection in the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_keep_their_connection_warm_within_the_pools_size() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let app = TestApp::with_pool(
+        Backend::Postgres,
+        PoolSettings::from(2),
+        HttpOptions::default(),
+    )
+    .await;
+    common::fixture::scaled(&app.db, 10).await;
+    assert_eq!((app.warm.open(), app.warm.idle()), (0, 0));
+    for _ in 0..3 {
+        let (_, body) = app.request(None, QUERY, json!({})).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!((app.warm.open(), app.warm.idle()), (1, 1), "one, reused");
+    }
+    let requests = (0..8).map(|_| app.request(None, QUERY, json!({})));
+    for (_, body) in futures_util::future::join_all(requests).await {
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    assert!(
+        app.warm.open() <= 2,
+        "at most the pool's size: {:?}",
+        app.warm
+    );
+
+    // Every connection the app opened may be warm now; a write's transaction still
+    // gets one from the pool.
+    let token = app.token_for(1);
+    let data = app
+        .write(
+            Some(&token),
+            "mutation($input: CreateCommentInput!) { createComment(input: $input) { body } }",
+            json!({ "input": { "body": "warm", "postId": common::gid("Post", 1) } }),
+        )
+        .await;
+    assert_eq!(data["createComment"]["body"], "warm");
+    let (_, body) = app
+        .request(
+            None,
+            "{ post(id: \"UG9zdDox\") { comments(last: 1) { nodes { body } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["post"]["comments"]["nodes"][0]["body"], "warm",
+        "{body}"
+    );
+}
+
+/// A warm connection the database closed fails the request that takes it, with a
+/// clear error, and is closed; the next request reads on a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_connection_the_database_closed_is_let_go() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let app = TestApp::with_pool(
+        Backend::Postgres,
+        PoolSettings::from(2),
+        HttpOptions::default(),
+    )
+    .await;
+    let (_, body) = app.request(None, QUERY, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(app.warm.idle(), 1);
+    let other = app.other_pool().await;
+    other
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .unwrap();
+    // The warm connection fails its request, and so may the pool's idle one
+    // (checked only after 10 s idle, as before); then the reads recover.
+    let mut failed = 0;
+    loop {
+        let (_, body) = app.request(None, QUERY, json!({})).await;
+        let Some(errors) = body.get("errors") else {
+            break;
+        };
+        assert_eq!(
+            errors[0]["extensions"]["reason"], "DATABASE_UNAVAILABLE",
+            "{body}"
+        );
+        failed += 1;
+        assert!(failed <= 2, "{body}");
+    }
+    assert!(failed >= 1, "the warm connection was closed under it");
+    assert_eq!(app.warm.open(), 1, "{:?}", app.warm);
 }
 
 on_every_backend!(an_exhausted_pool_waits_a_bounded_time_then_says_so);

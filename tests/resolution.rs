@@ -38,6 +38,69 @@ async fn repeated_names_merge_their_selections(backend: Backend) {
     assert_eq!(post["title"], "Post 1");
     assert_eq!(post["author"]["name"], "User 1");
     assert_eq!(post["author"]["id"], common::gid("User", 1));
+
+    let data = app
+        .data(
+            "{ posts(first: 1) { nodes { ...A ...B } } }
+            fragment A on Post { author { id } } fragment B on Post { author { name } }",
+        )
+        .await;
+    let author = &data["posts"]["nodes"][0]["author"];
+    assert_eq!(author["name"], "User 1", "{data}");
+    assert_eq!(author["id"], common::gid("User", 1), "{data}");
+}
+
+/// Over HTTP, lean objects write their JSON as they resolve, unless the document
+/// repeats a response key; both ways give the same bytes. A repeated key at the
+/// root sends the same selection down the other way.
+async fn written_answers_are_the_bytes_of_the_usual_answers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    common::fixture::scaled(&app.db, 10).await;
+    let token = app.token_for(1);
+    let awkward = "say \"hi\"\n\tto <b>ü ☃ 😀</b> \\ \u{1}";
+    app.write(
+        Some(&token),
+        "mutation($input: CreateCommentInput!) { createComment(input: $input) { id } }",
+        serde_json::json!({ "input": { "body": awkward, "postId": common::gid("Post", 1) } }),
+    )
+    .await;
+    let queries = [
+        "{ posts(first: 3, orderBy: [{field: CREATED_AT, direction: DESC}]) { totalCount
+            pageInfo { hasNextPage endCursor } nodes { __typename id title createdAt published
+            author { id name profile { bio } } comments(first: 2) { totalCount
+            edges { cursor node { body author { name } } } } } } }",
+        "{ users(first: 4) { nodes { id name email profile { bio }
+            posts(first: 2) { nodes { id title comments(last: 2) { nodes { id body } } } } } } }",
+        "{ post(id: \"UG9zdDox\") { title comments(first: 20) { nodes { body } } } }",
+        "{ nodes: posts(first: 2) { nodes { ... on Post { t: title } author { name } } } }",
+    ];
+    for query in queries {
+        let written = app.body_text(query).await;
+        assert!(written.starts_with("{\"data\":{"), "{written}");
+        assert!(!written.contains("\"errors\""), "{written}");
+        let selection = query
+            .trim_end()
+            .strip_suffix('}')
+            .expect("a query ends with }");
+        let usual = app
+            .body_text(&format!("{selection} w: __typename w: __typename }}"))
+            .await;
+        // async-graphql puts the root's `__typename` first or last.
+        let usual = usual
+            .replacen("\"w\":\"Query\",", "", 1)
+            .replacen(",\"w\":\"Query\"", "", 1);
+        assert_eq!(written, usual, "{query}");
+    }
+    let post = app.data(queries[2]).await;
+    let bodies = &post["post"]["comments"]["nodes"];
+    assert!(
+        bodies
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["body"] == awkward),
+        "{post}"
+    );
 }
 
 /// A nested field that fails is left out of its object, and an object whose every
@@ -83,4 +146,5 @@ on_every_backend!(
     a_plain_selection_and_its_fragment_form_answer_alike,
     repeated_names_merge_their_selections,
     failed_fields_are_left_out_alike,
+    written_answers_are_the_bytes_of_the_usual_answers,
 );

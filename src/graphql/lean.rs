@@ -13,17 +13,33 @@
 //! Lean fields do not pass through async-graphql extensions' `resolve` hooks; the
 //! schema installs none (the gate before execution is not one, for the same
 //! reason: with any extension, every field takes a slower path).
+//!
+//! Over HTTP, a lean object is also written as JSON as it resolves (see
+//! [`Written`]): its answer is the bytes the response will carry, not a map of
+//! values (hashed by name with SipHash, each entry a `Name` and a `Value`) that is
+//! serialised, and freed, afterwards.
 
 use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{
     ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
 };
 use futures_util::future::BoxFuture;
+
+/// Marks a request whose lean objects answer in JSON, written as they resolve: each
+/// comes back as a `Value::Binary` of the object's JSON text, which [`write_value`]
+/// copies into the response as it is. Only for answers that [`write_value`]
+/// serialises (the HTTP layer's; async-graphql's own serialisation, as over
+/// WebSocket, would write those bytes as numbers), and only for documents that
+/// repeat no response key in any selection ([`repeats_a_key`]): async-graphql
+/// merges the answers of a repeated key's selections as maps, which written
+/// objects are not. No type of the schema answers with binary data of its own.
+#[derive(Copy, Clone, Debug)]
+pub struct Written;
 
 /// An object of type `T`, resolved leanly (see the module's documentation); the
 /// schema sees `T` itself.
@@ -69,6 +85,9 @@ async fn resolve_lean<T: ContainerType>(
     let items = &ctx.item.node.items;
     if !is_plain(items) {
         return resolve_container(ctx, root).await;
+    }
+    if ctx.data_opt::<Written>().is_some() {
+        return resolve_written(ctx, root).await;
     }
     // The answer is built in place, in the selection's order: each leaf field as it
     // resolves, and a placeholder for each nested field, filled when it resolves.
@@ -116,6 +135,209 @@ async fn resolve_lean<T: ContainerType>(
     } else {
         Value::Object(object)
     })
+}
+
+/// A plain selection's answer written as JSON (see [`Written`]): leaf fields as
+/// they resolve, each nested field spliced in at its place once it resolves.
+async fn resolve_written<T: ContainerType>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+) -> ServerResult<Value> {
+    let items = &ctx.item.node.items;
+    // Every entry is written after a comma; the first comma becomes the brace.
+    let mut leaves = Vec::with_capacity(32 * items.len() + 2);
+    let mut nested = Vec::new();
+    for field in fields(items) {
+        let key = field.node.response_key().node.as_str();
+        if field.node.name.node == "__typename" {
+            let name = Value::String(root.introspection_type_name().into_owned());
+            write_entry(&mut leaves, key, &name).map_err(unwritable)?;
+        } else if field.node.selection_set.node.items.is_empty() {
+            let value = root.resolve_field(&ctx.with_field(field)).await;
+            if let Some(value) = settle(ctx, value) {
+                write_entry(&mut leaves, key, &value).map_err(unwritable)?;
+            }
+        } else {
+            nested.push((leaves.len(), field));
+        }
+    }
+    let mut object = if nested.is_empty() {
+        leaves
+    } else {
+        let resolving = nested.iter().map(|&(at, field)| async move {
+            (at, field, root.resolve_field(&ctx.with_field(field)).await)
+        });
+        let resolved: Vec<_> = if nested.len() == 1 {
+            vec![
+                resolving
+                    .into_iter()
+                    .next()
+                    .expect("one nested field")
+                    .await,
+            ]
+        } else {
+            futures_util::future::join_all(resolving).await
+        };
+        splice(ctx, &leaves, resolved).map_err(unwritable)?
+    };
+    // As `resolve_container` answers: a field that failed is left out, and an
+    // object whose every field failed is null.
+    if object.is_empty() {
+        return Ok(Value::Null);
+    }
+    object[0] = b'{';
+    object.push(b'}');
+    Ok(Value::Binary(object.into()))
+}
+
+/// A nested field resolved: its place among the leaves, the field, its value.
+type Resolved<'a> = (usize, &'a Positioned<Field>, ServerResult<Option<Value>>);
+
+/// `leaves` with each nested field's entry written at its place (`resolved` in
+/// the order of their places); a nested field that failed is left out.
+fn splice(
+    ctx: &ContextSelectionSet<'_>,
+    leaves: &[u8],
+    resolved: Vec<Resolved<'_>>,
+) -> serde_json::Result<Vec<u8>> {
+    let mut settled = Vec::with_capacity(resolved.len());
+    let mut size = leaves.len();
+    for (at, field, value) in resolved {
+        if let Some(value) = settle(ctx, value) {
+            size += field.node.response_key().node.len() + 4 + written_size(&value);
+            settled.push((at, field, value));
+        }
+    }
+    // With room for the closing brace.
+    let mut object = Vec::with_capacity(size + 1);
+    let mut from = 0;
+    for (at, field, value) in settled {
+        object.extend_from_slice(&leaves[from..at]);
+        from = at;
+        write_entry(&mut object, field.node.response_key().node.as_str(), &value)?;
+    }
+    object.extend_from_slice(&leaves[from..]);
+    Ok(object)
+}
+
+/// Writes `,"key":value`. A response key is a GraphQL name (letters, digits and
+/// underscores), which JSON needs no escape for.
+fn write_entry(out: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::Result<()> {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    write_value(out, value)
+}
+
+/// Writes `value` as JSON, as serde_json writes it, but for a `Binary`, which is
+/// the JSON of a [`Written`] object and is copied as it is.
+pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(true) => out.extend_from_slice(b"true"),
+        Value::Boolean(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
+        Value::String(text) => serde_json::to_writer(&mut *out, text)?,
+        Value::Enum(name) => serde_json::to_writer(&mut *out, name.as_str())?,
+        Value::Binary(json) => out.extend_from_slice(json),
+        Value::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(entries) => {
+            out.push(b'{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, key.as_str())?;
+                out.push(b':');
+                write_value(out, item)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// About how many bytes `value` takes written: exact for written objects and the
+/// lists and maps of them, which are most of a nested field's answer.
+pub fn written_size(value: &Value) -> usize {
+    // Brackets, and a comma between each two items.
+    let enclosed = |count: usize, items: usize| 2 + count.saturating_sub(1) + items;
+    match value {
+        Value::Binary(json) => json.len(),
+        Value::Null => 4,
+        Value::List(items) => enclosed(items.len(), items.iter().map(written_size).sum()),
+        Value::Object(entries) => {
+            let entry = |(key, item): (&Name, &Value)| key.len() + 3 + written_size(item);
+            enclosed(entries.len(), entries.iter().map(entry).sum())
+        }
+        _ => 16,
+    }
+}
+
+fn unwritable(error: serde_json::Error) -> ServerError {
+    ServerError::new(format!("cannot write an answer: {error}"), None)
+}
+
+/// Whether some selection of `document` names a response key twice, counting the
+/// fields its fragments bring in: async-graphql then merges the answers under that
+/// key, which [`Written`] objects do not allow.
+pub fn repeats_a_key(document: &ExecutableDocument) -> bool {
+    let fragments = &document.fragments;
+    let mut sets: Vec<&SelectionSet> = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node)
+        .chain(
+            fragments
+                .values()
+                .map(|fragment| &fragment.node.selection_set.node),
+        )
+        .collect();
+    while let Some(set) = sets.pop() {
+        let mut keys = Vec::new();
+        let mut spread = Vec::new();
+        // The selections at one level, and whether a fragment spread brought them
+        // in: the nested selections of those are checked with their fragment.
+        let mut level = vec![(set, false)];
+        while let Some((set, borrowed)) = level.pop() {
+            for selection in &set.items {
+                match &selection.node {
+                    Selection::Field(field) => {
+                        let key = field.node.response_key().node.as_str();
+                        if keys.contains(&key) {
+                            return true;
+                        }
+                        keys.push(key);
+                        if !borrowed {
+                            sets.push(&field.node.selection_set.node);
+                        }
+                    }
+                    Selection::InlineFragment(inline) => {
+                        level.push((&inline.node.selection_set.node, borrowed));
+                    }
+                    Selection::FragmentSpread(fragment) => {
+                        let name = &fragment.node.fragment_name.node;
+                        if let Some(fragment) = fragments.get(name)
+                            && !spread.contains(&name)
+                        {
+                            spread.push(name);
+                            level.push((&fragment.node.selection_set.node, true));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    false
 }
 
 /// The fields of a plain selection.
@@ -169,4 +391,75 @@ fn is_plain(items: &[Positioned<Selection>]) -> bool {
                     _ => false,
                 })
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+
+    #[test]
+    fn values_are_written_as_serde_json_writes_them_and_written_objects_as_they_are() {
+        let value = async_graphql::value!({
+            "text": "say \"hi\"\n\tto <b>ü ☃ 😀</b> \\ \u{1} \u{7f}",
+            "numbers": [0, -3, 2.5, 1e300, 9007199254740993_u64],
+            "flags": [true, false, null],
+            "nested": { "empty": {}, "list": [] },
+        });
+        let mut written = Vec::new();
+        write_value(&mut written, &value).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
+
+        let raw = Value::Binary(br#"{"id":"VXNlcjox"}"#.to_vec().into());
+        let list = Value::List(vec![raw.clone(), Value::Null, raw.clone()]);
+        let mut written = Vec::new();
+        write_value(&mut written, &list).unwrap();
+        assert_eq!(written, br#"[{"id":"VXNlcjox"},null,{"id":"VXNlcjox"}]"#);
+        assert_eq!(written_size(&list), written.len());
+        let nodes = Value::List(vec![raw.clone(), raw]);
+        let page = Value::Object(IndexMap::from_iter([(Name::new("nodes"), nodes)]));
+        let mut written = Vec::new();
+        write_value(&mut written, &page).unwrap();
+        assert_eq!(
+            written_size(&page),
+            written.len(),
+            "exact for written objects"
+        );
+    }
+
+    #[test]
+    fn a_key_named_twice_at_one_level_is_a_repeat_wherever_it_comes_from() {
+        let repeats = |query: &str| repeats_a_key(&parse_query(query).unwrap());
+        assert!(!repeats("{ a { id name } b: a { id } }"));
+        assert!(!repeats(
+            "{ a { ...F } } fragment F on A { id b { id } ... on A { c } }"
+        ));
+        assert!(repeats("{ a { id id } }"));
+        assert!(repeats("{ a { id } a { name } }"));
+        assert!(repeats("{ a { x: id x: name } }"));
+        assert!(repeats("{ a { id ... on A { id } } }"));
+        assert!(repeats(
+            "{ a { ...F ...G } } fragment F on A { b { id } } fragment G on A { b { name } }"
+        ));
+        assert!(repeats("{ a { ...F } } fragment F on A { b { c c } }"));
+        assert!(repeats("query A { x } query B { y { z z } }"));
+    }
+
+    /// Such documents fail validation; the check must still end (and, spreading a
+    /// fragment's fields into themselves, it finds them twice).
+    #[test]
+    fn fragments_that_spread_themselves_end() {
+        let repeats = |query: &str| repeats_a_key(&parse_query(query).unwrap());
+        assert!(repeats(
+            "{ a { ...F } } fragment F on A { id b { ...F } ...F }"
+        ));
+        assert!(repeats(
+            "{ a { ...F } } fragment F on A { id ...G } fragment G on A { b ...F }"
+        ));
+        assert!(!repeats("{ a { ...F } } fragment F on A { b { ...F } }"));
+    }
 }

@@ -10,7 +10,7 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::auth::Tokens;
 
-use crate::db::CountingDb;
+use crate::db::{CountingDb, Warm};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::graphql::listing::{ModelOf, Table};
@@ -45,17 +45,19 @@ pub struct RequestState {
 struct PerField(Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>);
 
 impl RequestState {
-    /// Fresh state for one request over the pool `db`, signed in as `viewer`: for
+    /// Fresh state for one request over the pool `db` (its reads on a connection
+    /// kept in `warm`, on PostgreSQL), signed in as `viewer`: for
     /// the execution of one document only (values are kept per field of it).
     pub fn new(
         db: DatabaseConnection,
+        warm: &Arc<Warm>,
         tokens: Arc<Tokens>,
         events: Events,
         viewer: Option<i32>,
     ) -> Self {
         let scheduler = BatchScheduler::default();
         let loaders = |db| loaders::for_request(db, &scheduler);
-        let db = CountingDb::for_request(db);
+        let db = CountingDb::for_request(db, warm);
         let mut state = Self::build(db, tokens, events, viewer, loaders, scheduler.clone());
         state.per_field = Some(PerField::default());
         state

@@ -26,6 +26,7 @@ use super::AppState;
 use crate::auth::Tokens;
 use crate::error::ApiError;
 use crate::graphql::gate::Pass;
+use crate::graphql::lean::{Written, write_value, written_size};
 use crate::graphql::request::RequestState;
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
@@ -212,6 +213,7 @@ async fn execute(
     };
     let mut request_state = RequestState::new(
         state.db.clone(),
+        &state.warm,
         state.tokens.clone(),
         state.events.clone(),
         viewer,
@@ -227,9 +229,11 @@ async fn execute(
     let deadline = state.http.request_timeout;
     let execution = async {
         let _turn = state.gate.turn(pass.measure).await;
-        let execution = state
-            .gate
-            .execute(&state.schema, &pass, request.data(request_state));
+        let mut request = request.data(request_state);
+        if pass.writable() {
+            request = request.data(Written);
+        }
+        let execution = state.gate.execute(&state.schema, &pass, request);
         scheduler.run(execution).await
     };
     let mut response =
@@ -305,16 +309,35 @@ fn respond(mut response: async_graphql::Response, media: Media) -> Response {
     http
 }
 
-/// The response's JSON; a request that failed before execution has no `data` entry.
+/// The response's JSON, as async-graphql's `Response` serialises (`data`,
+/// `extensions`, `errors`), with the objects written as they resolved copied as
+/// they are (see [`Written`]); a request that failed before execution has no
+/// `data` entry.
 fn encode(response: &async_graphql::Response, request_error: bool) -> serde_json::Result<Vec<u8>> {
+    let mut body = Vec::with_capacity(written_size(&response.data) + 256);
+    let mut separator = b'{';
+    let mut entry = |body: &mut Vec<u8>, key: &[u8]| {
+        body.push(separator);
+        body.extend_from_slice(key);
+        separator = b',';
+    };
     if !request_error {
-        return serde_json::to_vec(response);
+        entry(&mut body, b"\"data\":");
+        write_value(&mut body, &response.data)?;
     }
-    let mut value = serde_json::to_value(response)?;
-    if let Some(object) = value.as_object_mut() {
-        object.remove("data");
+    if !response.extensions.is_empty() {
+        entry(&mut body, b"\"extensions\":");
+        serde_json::to_writer(&mut body, &response.extensions)?;
     }
-    serde_json::to_vec(&value)
+    if !response.errors.is_empty() {
+        entry(&mut body, b"\"errors\":");
+        serde_json::to_writer(&mut body, &response.errors)?;
+    }
+    if body.is_empty() {
+        body.push(b'{');
+    }
+    body.push(b'}');
+    Ok(body)
 }
 
 /// A response without data whose errors have no path failed to parse or validate.

@@ -18,6 +18,7 @@ use sea_orm::DatabaseConnection;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::Tokens;
+use crate::db::Warm;
 use crate::events::Events;
 use crate::graphql::AppSchema;
 use crate::graphql::gate::Gate;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub events: Events,
     /// The connection pool.
     pub db: DatabaseConnection,
+    /// Connections kept open between requests for their reads (PostgreSQL).
+    pub warm: Arc<Warm>,
     /// Report the statement count on every response, not only when asked.
     pub debug_sql_count: bool,
     /// Settings of the HTTP layer.

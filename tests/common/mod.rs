@@ -109,6 +109,8 @@ pub struct TestApp {
     pub tokens: Arc<Tokens>,
     /// Stops the app's WebSocket sessions, as a server shutdown does.
     pub shutdown: relgql::http::Shutdown,
+    /// The connections the app keeps open between requests (PostgreSQL).
+    pub warm: Arc<relgql::db::Warm>,
     backend: Backend,
     scratch: String,
     url: String,
@@ -173,11 +175,13 @@ impl TestApp {
         let events = Events::for_database(&db).await.expect("events");
         let schema = relgql::graphql::schema(options);
         let shutdown = relgql::http::Shutdown::default();
+        let warm = relgql::db::Warm::for_database(&db);
         let state = AppState {
             gate: Arc::new(Gate::new(&schema, &options)),
             schema,
             tokens: tokens.clone(),
             events,
+            warm: warm.clone(),
             db: db.clone(),
             debug_sql_count: false,
             http,
@@ -188,6 +192,7 @@ impl TestApp {
             db,
             tokens,
             shutdown,
+            warm,
             backend,
             scratch,
             url,
@@ -219,6 +224,7 @@ impl TestApp {
             schema,
             tokens: self.tokens.clone(),
             events: Events::for_database(&db).await.expect("events"),
+            warm: relgql::db::Warm::for_database(&db),
             db,
             debug_sql_count: false,
             http: HttpOptions::default(),
@@ -356,6 +362,28 @@ impl TestApp {
             .body(Body::from(body.to_string()))
             .expect("a request");
         self.send(request).await
+    }
+
+    /// Sends a query (without asking for the statement count) and returns the
+    /// response's body as the server wrote it.
+    pub async fn body_text(&self, query: &str) -> String {
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({ "query": query }).to_string()))
+            .expect("a request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("a response");
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("a UTF-8 body")
     }
 
     /// Sends any request to the router; returns the status and the body as JSON
