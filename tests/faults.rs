@@ -163,7 +163,7 @@ async fn reads_keep_their_connection_warm_within_the_pools_size() {
     }
     let app = TestApp::with_pool(
         Backend::Postgres,
-        PoolSettings::from(2),
+        PoolSettings::from(1),
         HttpOptions::default(),
     )
     .await;

@@ -164,18 +164,12 @@ async fn resolve_written<T: ContainerType>(
     let mut object = if nested.is_empty() {
         leaves
     } else {
-        let resolving = nested.iter().map(|&(at, field)| async move {
-            (at, field, root.resolve_field(&ctx.with_field(field)).await)
-        });
-        let resolved: Vec<_> = if nested.len() == 1 {
-            vec![
-                resolving
-                    .into_iter()
-                    .next()
-                    .expect("one nested field")
-                    .await,
-            ]
+        let resolved = if let [(at, field)] = nested[..] {
+            vec![(at, field, root.resolve_field(&ctx.with_field(field)).await)]
         } else {
+            let resolving = nested.iter().map(|&(at, field)| async move {
+                (at, field, root.resolve_field(&ctx.with_field(field)).await)
+            });
             futures_util::future::join_all(resolving).await
         };
         splice(ctx, &leaves, resolved).map_err(unwritable)?
