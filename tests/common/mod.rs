@@ -371,24 +371,12 @@ impl TestApp {
             .header("content-type", "application/json")
             .body(Body::from(json!({ "query": query }).to_string()))
             .expect("a request");
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("a response");
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a body")
-            .to_bytes();
+        let (_, bytes) = self.send_raw(request).await;
         String::from_utf8(bytes.to_vec()).expect("a UTF-8 body")
     }
 
-    /// Sends any request to the router; returns the status and the body as JSON
-    /// (or as a JSON string when it is not JSON).
-    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+    /// Sends any request to the router; returns the status and the body's bytes.
+    pub async fn send_raw(&self, request: Request<Body>) -> (StatusCode, axum::body::Bytes) {
         let response = self
             .router
             .clone()
@@ -402,6 +390,13 @@ impl TestApp {
             .await
             .expect("a body")
             .to_bytes();
+        (status, bytes)
+    }
+
+    /// Sends any request to the router; returns the status and the body as JSON
+    /// (or as a JSON string when it is not JSON).
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let (status, bytes) = self.send_raw(request).await;
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, body)
