@@ -48,13 +48,21 @@ pub trait Table: ContainerType + Clone + Send + Sync + 'static {
     /// The to-many fields whose page a lookup of these rows may fold in.
     const TO_MANY: &'static [ToManyField] = &[];
 
-    /// The columns a statement leaves out, given which fields are `selected`.
-    fn omitted(selected: &dyn Fn(&str) -> bool) -> Vec<&'static str> {
-        let unread = Self::READ_BY
+    /// The columns a statement leaves out, given which fields are `selected`, as
+    /// bits (bit `i` for the model's column `i`, as
+    /// [`FromRowAt::from_row_without`](entity::FromRowAt::from_row_without) takes them).
+    fn omitted(selected: &dyn Fn(&str) -> bool) -> u32 {
+        let unread: Vec<&str> = Self::READ_BY
             .iter()
             .filter(|(field, _)| !selected(field))
-            .map(|(_, column)| *column);
-        Self::HIDDEN.iter().copied().chain(unread).collect()
+            .map(|(_, column)| *column)
+            .collect();
+        Self::hidden() | entity::column_bits(ModelOf::<Self>::COLUMNS, &unread)
+    }
+
+    /// The bits of the [`HIDDEN`](Self::HIDDEN) columns.
+    fn hidden() -> u32 {
+        entity::column_bits(ModelOf::<Self>::COLUMNS, Self::HIDDEN)
     }
 }
 
@@ -264,8 +272,8 @@ pub struct ListArgs<T: Listed> {
     /// The filter compiled for the listed table, aliased `t0`.
     pub condition: Condition,
     /// Columns the selection does not use, so the statement skips them (see
-    /// [`Table::READ_BY`]).
-    pub omitted: Vec<&'static str>,
+    /// [`Table::READ_BY`]), as bits (see [`Table::omitted`]).
+    pub omitted: u32,
     /// Whether the selection asks for any rows (not only `totalCount`).
     pub rows_wanted: bool,
     /// Whether the selection asks for `totalCount`.
@@ -349,17 +357,13 @@ impl<T: Listed> ListArgs<T> {
             Some(filter) => filter.condition(&Scope::root())?,
             None => Condition::all(),
         };
-        let mut omitted = T::omitted(&|field| {
+        let order: Vec<&str> = (window.ordering.terms.iter())
+            .map(|(field, _)| T::column(*field).as_str())
+            .collect();
+        let omitted = T::omitted(&|field| {
             selection.field("nodes").field(field).exists()
                 || selection.field("edges").field("node").field(field).exists()
-        });
-        omitted.retain(|column| {
-            !window
-                .ordering
-                .terms
-                .iter()
-                .any(|(field, _)| T::column(*field).as_str() == *column)
-        });
+        }) & !entity::column_bits(ModelOf::<T>::COLUMNS, &order);
         let rows_wanted = ["edges", "nodes", "pageInfo"]
             .iter()
             .any(|field| selection.field(field).exists());

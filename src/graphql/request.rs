@@ -4,7 +4,7 @@ use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
-use entity::{FromRowAt, user};
+use entity::user;
 use foldhash::HashMap;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -13,7 +13,7 @@ use crate::auth::Tokens;
 use crate::db::{CountingDb, Warm};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
-use crate::graphql::listing::{ModelOf, Table};
+use crate::graphql::listing::Table;
 use crate::loaders::{self, BatchScheduler, Loaders};
 
 /// The per-request state the HTTP layer attaches to every GraphQL request.
@@ -157,10 +157,9 @@ pub async fn find<R: crate::loaders::ToOne>(
 ) -> ApiResult<Option<R::Target>> {
     let plan = per_field::<R, _>(ctx, || {
         let selection = ctx.look_ahead();
-        let unneeded = R::Target::omitted(&|field| selection.field(field).exists());
         Ok(FindPlan {
+            unneeded: R::Target::omitted(&|field| selection.field(field).exists()),
             joins: crate::loaders::Joins::of::<R::Target>(ctx, &[selection], true),
-            unneeded: entity::column_bits(ModelOf::<R::Target>::COLUMNS, &unneeded),
         })
     })?;
     let loaders = loaders(ctx)?;

@@ -40,7 +40,7 @@ use crate::graphql::listing::{ListArgs, ModelOf, Table};
 const MAX_JOINS: usize = 8;
 
 /// The columns a table's statement leaves out, given which fields are selected.
-type Omitted = fn(&dyn Fn(&str) -> bool) -> Vec<&'static str>;
+type Omitted = fn(&dyn Fn(&str) -> bool) -> u32;
 
 /// A to-one field of a row-backed type, which the statement reading its rows can join.
 pub struct ToOneField {
@@ -50,8 +50,8 @@ pub struct ToOneField {
     key: &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
     prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
-    /// The related table's columns, in order.
-    columns: &'static [&'static str],
+    /// The related table's first column.
+    first: &'static str,
     /// The related table's column that matches the key (null when there is no row).
     matched: fn() -> &'static str,
     omitted: Omitted,
@@ -66,7 +66,7 @@ impl ToOneField {
             key,
             join: join::<R>,
             prime: prime::<R>,
-            columns: <ModelOf<R::Target> as FromRowAt>::COLUMNS,
+            first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
             matched: matched::<R>,
             omitted: <R::Target as Table>::omitted,
             nested: nested::<R::Target>,
@@ -88,9 +88,8 @@ struct Joined {
     via: &'static ToOneField,
     alias: DynIden,
     prefix: String,
-    omitted: Vec<&'static str>,
-    /// The bits of `omitted` among the related table's columns.
-    omitted_bits: u32,
+    /// The related table's columns the statement leaves out, as bits.
+    omitted: u32,
     nested: Vec<Joined>,
 }
 
@@ -204,7 +203,6 @@ fn plan(
             via,
             alias: Alias::new(format!("r{n}")).into_iden(),
             prefix: format!("r{n}_"),
-            omitted_bits: entity::column_bits(via.columns, &omitted),
             omitted,
             nested: plan((via.nested)(), &selected, count),
         });
@@ -215,10 +213,8 @@ fn plan(
 fn describe(joined: &[Joined], text: &mut String) {
     for j in joined {
         text.push_str(j.via.field);
-        for column in &j.omitted {
-            text.push('-');
-            text.push_str(column);
-        }
+        text.push('-');
+        text.push_str(&j.omitted.to_string());
         text.push('(');
         describe(&j.nested, text);
         text.push(')');
@@ -241,9 +237,9 @@ fn locate(
 ) -> Result<(), DbErr> {
     for j in joined {
         at.push(Located {
-            omitted: j.omitted_bits,
+            omitted: j.omitted,
             key: layout.at(&format!("{parent}{}", j.via.key))?,
-            first: layout.at(&format!("{}{}", j.prefix, j.via.columns[0]))?,
+            first: layout.at(&format!("{}{}", j.prefix, j.via.first))?,
             matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
         });
         locate(&j.nested, &j.prefix, layout, at)?;
@@ -277,7 +273,7 @@ fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
         alias.clone(),
         Expr::col((alias.clone(), R::column())).eq(key),
     );
-    super::sql::select_table::<R::Target>(query, alias, &joined.prefix, &joined.omitted);
+    super::sql::select_table::<R::Target>(query, alias, &joined.prefix, joined.omitted);
 }
 
 /// Notes the row `R` relates to `key`, whose columns are `at` (all null when
