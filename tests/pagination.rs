@@ -135,6 +135,104 @@ async fn a_multi_term_order_pages_with_its_cursor(backend: Backend) {
     assert_eq!(ids(&next["posts"]), vec![2, 1]);
 }
 
+/// A page reads its order's columns only when a cursor is asked for; each way of
+/// asking for one still pages on, whatever else the selection leaves out.
+async fn each_way_of_asking_for_a_cursor_reads_the_order(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let order = "orderBy: [{field: TITLE, direction: DESC}]";
+    let everything = app
+        .data(&format!(
+            "{{ posts({order}) {{ nodes {{ databaseId }} }} }}"
+        ))
+        .await;
+    let all: Vec<i64> = everything["posts"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| node["databaseId"].as_i64().unwrap())
+        .collect();
+    assert!(all.len() > 2, "{everything}");
+    let ways = [
+        ("pageInfo { endCursor }", "/posts/pageInfo/endCursor"),
+        ("edges { cursor }", "/posts/edges/1/cursor"),
+        (
+            "pageInfo { startCursor } edges { node { id } }",
+            "/posts/pageInfo/startCursor",
+        ),
+    ];
+    for (asked, pointer) in ways {
+        let first = app
+            .data(&format!(
+                "{{ posts(first: 2, {order}) {{ nodes {{ databaseId }} {asked} }} }}"
+            ))
+            .await;
+        let cursor = first.pointer(pointer).and_then(|c| c.as_str()).unwrap();
+        let next = app
+            .data(&format!(
+                r#"{{ posts(first: 1, after: "{cursor}", {order}) {{ nodes {{ databaseId }} }} }}"#
+            ))
+            .await;
+        let after = if pointer.contains("startCursor") {
+            1
+        } else {
+            2
+        };
+        assert_eq!(
+            next["posts"]["nodes"][0]["databaseId"], all[after],
+            "{asked}: {first}"
+        );
+    }
+}
+
+/// Whether another page follows takes reading one row past the page, which is
+/// done only when asked for: under an alias, in a fragment, or backwards.
+async fn whether_another_page_follows_is_known_however_it_is_asked(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let cases = [
+        ("posts(first: 2) { pageInfo { more: hasNextPage } }", true),
+        ("posts(first: 9) { pageInfo { more: hasNextPage } }", false),
+        (
+            "posts(first: 2) { ... on PostConnection { pageInfo { more: hasNextPage } } }",
+            true,
+        ),
+        (
+            "posts(first: 2) { ...Page } } fragment Page on PostConnection { pageInfo { more: hasNextPage }",
+            true,
+        ),
+        (
+            "posts(last: 2) { nodes { id } pageInfo { more: hasPreviousPage } }",
+            true,
+        ),
+        (
+            "posts(last: 9) { pageInfo { more: hasPreviousPage } }",
+            false,
+        ),
+    ];
+    for (selection, more) in cases {
+        let data = app.data(&format!("{{ {selection} }}")).await;
+        assert_eq!(
+            data["posts"]["pageInfo"]["more"], more,
+            "{selection}: {data}"
+        );
+    }
+    let nested = app
+        .data(r#"{ post(id: "UG9zdDox") { comments(first: 2) { nodes { id } pageInfo { hasNextPage } } } }"#)
+        .await;
+    assert_eq!(
+        nested["post"]["comments"]["pageInfo"]["hasNextPage"], true,
+        "{nested}"
+    );
+    let nested = app
+        .data(
+            r#"{ posts(first: 1) { nodes { comments(first: 3) { pageInfo { hasNextPage } } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        nested["posts"]["nodes"][0]["comments"]["pageInfo"]["hasNextPage"], false,
+        "{nested}"
+    );
+}
+
 async fn nested_pages_use_the_same_cursor_rules(backend: Backend) {
     let app = TestApp::with_fixture(backend).await;
     let first = app
@@ -243,6 +341,8 @@ on_every_backend!(
     ties_are_broken_by_id_in_both_directions,
     a_multi_term_order_pages_with_its_cursor,
     nested_pages_use_the_same_cursor_rules,
+    each_way_of_asking_for_a_cursor_reads_the_order,
+    whether_another_page_follows_is_known_however_it_is_asked,
     bad_page_arguments_are_bad_user_input,
     a_cursor_from_another_list_or_order_is_refused,
     the_page_size_maximum_is_a_setting,

@@ -103,6 +103,70 @@ async fn written_answers_are_the_bytes_of_the_usual_answers(backend: Backend) {
     );
 }
 
+/// Written answers take the leaf fields of rows straight from the rows, not from
+/// their resolvers: every such field of every row type, under its name and under an
+/// alias, answers as its resolver does.
+async fn every_leaf_of_every_row_type_is_written_as_its_resolver_answers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    common::fixture::scaled(&app.db, 4).await;
+    let types = [
+        ("Post", "posts(first: 3) { nodes { FIELDS } }"),
+        ("Comment", "comments(first: 3) { nodes { FIELDS } }"),
+        ("User", "users(first: 3) { nodes { FIELDS } }"),
+        (
+            "Profile",
+            "users(first: 3) { nodes { profile { FIELDS } } }",
+        ),
+        ("Student", "students(first: 3) { nodes { FIELDS } }"),
+        ("Course", "courses(first: 3) { nodes { FIELDS } }"),
+    ];
+    for (type_name, selection) in types {
+        let leaves = leaf_fields(&app, type_name).await;
+        assert!(leaves.contains(&"id".to_owned()), "{type_name}: {leaves:?}");
+        let fields: Vec<String> = leaves
+            .iter()
+            .map(|field| format!("{field} again_{field}: {field}"))
+            .collect();
+        let query = format!("{{ {} }}", selection.replace("FIELDS", &fields.join(" ")));
+        let written = app.body_text(&query).await;
+        assert!(!written.contains("\"errors\""), "{written}");
+        let usual = app
+            .body_text(&format!(
+                "{{ {} w: __typename w: __typename }}",
+                &query[2..query.len() - 2]
+            ))
+            .await
+            .replacen("\"w\":\"Query\",", "", 1)
+            .replacen(",\"w\":\"Query\"", "", 1);
+        assert_eq!(written, usual, "{type_name}");
+    }
+}
+
+/// The fields of `type_name` that take no arguments and are scalars or enums.
+async fn leaf_fields(app: &TestApp, type_name: &str) -> Vec<String> {
+    let data = app
+        .data(&format!(
+            r#"{{ __type(name: "{type_name}") {{ fields {{ name args {{ name }}
+                type {{ kind ofType {{ kind }} }} }} }} }}"#
+        ))
+        .await;
+    let leaf = |field: &&serde_json::Value| {
+        let kind = match field["type"]["kind"].as_str() {
+            Some("NON_NULL") => &field["type"]["ofType"]["kind"],
+            _ => &field["type"]["kind"],
+        };
+        let no_args = field["args"].as_array().is_some_and(Vec::is_empty);
+        no_args && (kind == "SCALAR" || kind == "ENUM")
+    };
+    data["__type"]["fields"]
+        .as_array()
+        .expect("the type has fields")
+        .iter()
+        .filter(leaf)
+        .map(|field| field["name"].as_str().expect("a name").to_owned())
+        .collect()
+}
+
 /// A nested field that fails is left out of its object, and an object whose every
 /// field failed is null, whichever way the object is resolved.
 async fn failed_fields_are_left_out_alike(backend: Backend) {
@@ -147,4 +211,5 @@ on_every_backend!(
     repeated_names_merge_their_selections,
     failed_fields_are_left_out_alike,
     written_answers_are_the_bytes_of_the_usual_answers,
+    every_leaf_of_every_row_type_is_written_as_its_resolver_answers,
 );

@@ -10,7 +10,7 @@ use async_graphql::{Context, Object, TypeName};
 use sea_orm::ModelTrait;
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::lean::Lean;
+use crate::graphql::lean::{Lean, Leaves};
 use crate::graphql::listing::{ListArgs, Listed};
 use crate::graphql::pagination::{Direction, SortValue, encode_cursor};
 use crate::graphql::request::{loaders, request_db};
@@ -176,6 +176,8 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
     }
 }
 
+impl<T: Listed, E: EdgeData> Leaves for ConnectionPage<T, E> {}
+
 impl<T: Listed, E: EdgeData> TypeName for ConnectionPage<T, E> {
     fn type_name() -> Cow<'static, str> {
         format!("{}{}Connection", E::PREFIX, T::NAME).into()
@@ -212,6 +214,8 @@ impl<T: Listed, E: EdgeData> Edge<T, E> {
         &self.data
     }
 }
+
+impl<T: Listed, E: EdgeData> Leaves for Edge<T, E> {}
 
 impl<T: Listed, E: EdgeData> TypeName for Edge<T, E> {
     fn type_name() -> Cow<'static, str> {

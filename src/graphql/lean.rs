@@ -26,9 +26,13 @@ use async_graphql::parser::types::{ExecutableDocument, Field, Selection, Selecti
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{
-    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerError, ServerResult, Value,
 };
+use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
+use smallvec::SmallVec;
+
+use crate::graphql::ids;
 
 /// Marks a request whose lean objects answer in JSON, written as they resolve: each
 /// comes back as a `Value::Binary` of the object's JSON text, which [`write_value`]
@@ -45,7 +49,59 @@ pub struct Written;
 /// schema sees `T` itself.
 pub struct Lean<T>(pub T);
 
-impl<T: ContainerType> OutputType for Lean<T> {
+/// The leaf fields an object reads straight from its row, which a [`Written`]
+/// answer writes as they are: without a call through the object's resolver, a
+/// `Value` made and freed, or a future. Each must answer as the object's resolver
+/// of the same field does (tests/resolution.rs compares every field of every type).
+pub trait Leaves {
+    /// The value of the field named `field` (its name, not its alias) when this
+    /// object reads it straight from its row and it takes no arguments; `None`
+    /// resolves it the usual way.
+    fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
+        let _ = field;
+        None
+    }
+}
+
+impl<T: Leaves> Leaves for &T {
+    fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
+        (**self).leaf(field)
+    }
+}
+
+/// The value of a leaf field read straight from a row.
+#[derive(Copy, Clone, Debug)]
+pub enum Leaf<'a> {
+    /// A Relay global id: the GraphQL type's name and the row's key.
+    Id(&'static str, i32),
+    /// An `Int`.
+    Int(i32),
+    /// A `String`.
+    Text(&'a str),
+    /// A `Boolean`.
+    Boolean(bool),
+    /// A `DateTime`.
+    Time(DateTime<Utc>),
+}
+
+impl Leaf<'_> {
+    /// Writes the value as JSON, as async-graphql would answer it.
+    fn write(self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Leaf::Id(type_name, key) => ids::write_json(out, type_name, key),
+            Leaf::Int(number) => {
+                out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes())
+            }
+            Leaf::Text(text) => serde_json::to_writer(&mut *out, text)?,
+            Leaf::Boolean(true) => out.extend_from_slice(b"true"),
+            Leaf::Boolean(false) => out.extend_from_slice(b"false"),
+            Leaf::Time(time) => write_value(out, &ScalarType::to_value(&time))?,
+        }
+        Ok(())
+    }
+}
+
+impl<T: ContainerType + Leaves> OutputType for Lean<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -74,19 +130,21 @@ impl<T: ContainerType> OutputType for Lean<T> {
     }
 }
 
-/// Selections longer than this go the usual way (checking names for repeats is
-/// quadratic).
+/// Selections longer than this go the usual way, unless the answer is written
+/// (checking names for repeats is quadratic).
 const MOST_FIELDS: usize = 16;
 
-async fn resolve_lean<T: ContainerType>(
+async fn resolve_lean<T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
 ) -> ServerResult<Value> {
     let items = &ctx.item.node.items;
-    if !is_plain(items) {
+    // A written answer's document names no response key twice (`repeats_a_key`).
+    let written = ctx.data_opt::<Written>().is_some();
+    if !is_plain(items, written) {
         return resolve_container(ctx, root).await;
     }
-    if ctx.data_opt::<Written>().is_some() {
+    if written {
         return resolve_written(ctx, root).await;
     }
     // The answer is built in place, in the selection's order: each leaf field as it
@@ -139,41 +197,58 @@ async fn resolve_lean<T: ContainerType>(
 
 /// A plain selection's answer written as JSON (see [`Written`]): leaf fields as
 /// they resolve, each nested field spliced in at its place once it resolves.
-async fn resolve_written<T: ContainerType>(
+///
+/// Most objects nest one or two fields (a comment's author; a post's author and
+/// comments): those are resolved without a list of futures, and their places are
+/// kept on the stack.
+async fn resolve_written<T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
 ) -> ServerResult<Value> {
     let items = &ctx.item.node.items;
     // Every entry is written after a comma; the first comma becomes the brace.
     let mut leaves = Vec::with_capacity(32 * items.len() + 2);
-    let mut nested = Vec::new();
+    let mut nested: SmallVec<[(usize, &Positioned<Field>); 2]> = SmallVec::new();
     for field in fields(items) {
         let key = field.node.response_key().node.as_str();
-        if field.node.name.node == "__typename" {
+        let name = field.node.name.node.as_str();
+        if name == "__typename" {
             let name = Value::String(root.introspection_type_name().into_owned());
             write_entry(&mut leaves, key, &name).map_err(unwritable)?;
-        } else if field.node.selection_set.node.items.is_empty() {
+        } else if !field.node.selection_set.node.items.is_empty() {
+            nested.push((leaves.len(), field));
+        } else if let Some(leaf) = root.leaf(name).filter(|_| field.node.arguments.is_empty()) {
+            write_key(&mut leaves, key);
+            leaf.write(&mut leaves).map_err(unwritable)?;
+        } else {
             let value = root.resolve_field(&ctx.with_field(field)).await;
             if let Some(value) = settle(ctx, value) {
                 write_entry(&mut leaves, key, &value).map_err(unwritable)?;
             }
-        } else {
-            nested.push((leaves.len(), field));
         }
     }
-    let mut object = if nested.is_empty() {
-        leaves
-    } else {
-        let resolved = if let [(at, field)] = nested[..] {
-            vec![(at, field, root.resolve_field(&ctx.with_field(field)).await)]
-        } else {
-            let resolving = nested.iter().map(|&(at, field)| async move {
-                (at, field, root.resolve_field(&ctx.with_field(field)).await)
-            });
-            futures_util::future::join_all(resolving).await
-        };
-        splice(ctx, &leaves, resolved).map_err(unwritable)?
-    };
+    let resolve = |nested| resolve_nested(ctx, root, nested);
+    let mut object = match nested[..] {
+        [] => Ok(leaves),
+        [one] => {
+            let (at, field, value) = resolve(one).await;
+            splice(leaves, &[(at, field, settle(ctx, value))])
+        }
+        [one, two] => {
+            let (one, two) = futures_util::future::join(resolve(one), resolve(two)).await;
+            let one = (one.0, one.1, settle(ctx, one.2));
+            splice(leaves, &[one, (two.0, two.1, settle(ctx, two.2))])
+        }
+        _ => {
+            let resolved = futures_util::future::join_all(nested.into_iter().map(resolve)).await;
+            let settled: Vec<Settled<'_>> = resolved
+                .into_iter()
+                .map(|(at, field, value)| (at, field, settle(ctx, value)))
+                .collect();
+            splice(leaves, &settled)
+        }
+    }
+    .map_err(unwritable)?;
     // As `resolve_container` answers: a field that failed is left out, and an
     // object whose every field failed is null.
     if object.is_empty() {
@@ -184,31 +259,46 @@ async fn resolve_written<T: ContainerType>(
     Ok(Value::Binary(object.into()))
 }
 
-/// A nested field resolved: its place among the leaves, the field, its value.
-type Resolved<'a> = (usize, &'a Positioned<Field>, ServerResult<Option<Value>>);
+/// A nested field, resolved: its place among the leaves, the field, its value.
+async fn resolve_nested<'a, T: ContainerType>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &T,
+    (at, field): (usize, &'a Positioned<Field>),
+) -> (usize, &'a Positioned<Field>, ServerResult<Option<Value>>) {
+    (at, field, root.resolve_field(&ctx.with_field(field)).await)
+}
 
-/// `leaves` with each nested field's entry written at its place (`resolved` in
-/// the order of their places); a nested field that failed is left out.
-fn splice(
-    ctx: &ContextSelectionSet<'_>,
-    leaves: &[u8],
-    resolved: Vec<Resolved<'_>>,
-) -> serde_json::Result<Vec<u8>> {
-    let mut settled = Vec::with_capacity(resolved.len());
-    let mut size = leaves.len();
-    for (at, field, value) in resolved {
-        if let Some(value) = settle(ctx, value) {
-            size += field.node.response_key().node.len() + 4 + written_size(&value);
-            settled.push((at, field, value));
+/// A nested field settled: its place among the leaves, the field, and its value
+/// (`None` when it failed, and is left out).
+type Settled<'a> = (usize, &'a Positioned<Field>, Option<Value>);
+
+/// `leaves` with each nested field's entry written at its place (`nested` in the
+/// order of their places), with room for the closing brace. Written on at the end
+/// when every place is there, as it is when nested fields come last.
+fn splice(mut leaves: Vec<u8>, nested: &[Settled<'_>]) -> serde_json::Result<Vec<u8>> {
+    let entry = |(_, field, value): &Settled<'_>| {
+        value.as_ref().map_or(0, |value| {
+            field.node.response_key().node.len() + 4 + written_size(value)
+        })
+    };
+    let size = leaves.len() + nested.iter().map(entry).sum::<usize>() + 1;
+    let write = |out: &mut Vec<u8>, (_, field, value): &Settled<'_>| match value {
+        Some(value) => write_entry(out, field.node.response_key().node.as_str(), value),
+        None => Ok(()),
+    };
+    if nested.iter().all(|(at, _, _)| *at == leaves.len()) {
+        leaves.reserve_exact(size - leaves.len());
+        for settled in nested {
+            write(&mut leaves, settled)?;
         }
+        return Ok(leaves);
     }
-    // With room for the closing brace.
-    let mut object = Vec::with_capacity(size + 1);
+    let mut object = Vec::with_capacity(size);
     let mut from = 0;
-    for (at, field, value) in settled {
-        object.extend_from_slice(&leaves[from..at]);
-        from = at;
-        write_entry(&mut object, field.node.response_key().node.as_str(), &value)?;
+    for settled in nested {
+        object.extend_from_slice(&leaves[from..settled.0]);
+        from = settled.0;
+        write(&mut object, settled)?;
     }
     object.extend_from_slice(&leaves[from..]);
     Ok(object)
@@ -217,10 +307,15 @@ fn splice(
 /// Writes `,"key":value`. A response key is a GraphQL name (letters, digits and
 /// underscores), which JSON needs no escape for.
 fn write_entry(out: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::Result<()> {
+    write_key(out, key);
+    write_value(out, value)
+}
+
+/// Writes `,"key":` (see [`write_entry`]).
+fn write_key(out: &mut Vec<u8>, key: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-    write_value(out, value)
 }
 
 /// Writes `value` as JSON, as serde_json writes it, but for a `Binary`, which is
@@ -371,15 +466,23 @@ fn settle(
     }
 }
 
-/// Fields only, without directives, each under a name of its own.
-fn is_plain(items: &[Positioned<Selection>]) -> bool {
+/// Fields only, without directives, each under a name of its own (checked unless
+/// `keys_unique`, when the document is known to repeat no response key).
+fn is_plain(items: &[Positioned<Selection>], keys_unique: bool) -> bool {
+    let simple = |selection: &Positioned<Selection>| match &selection.node {
+        Selection::Field(field) => field.node.directives.is_empty(),
+        _ => false,
+    };
+    if keys_unique {
+        return items.iter().all(simple);
+    }
     items.len() <= MOST_FIELDS
         && items.iter().enumerate().all(|(i, selection)| {
             let Selection::Field(field) = &selection.node else {
                 return false;
             };
             let key = &field.node.response_key().node;
-            field.node.directives.is_empty()
+            simple(selection)
                 && items[..i].iter().all(|earlier| match &earlier.node {
                     Selection::Field(earlier) => earlier.node.response_key().node != *key,
                     _ => false,

@@ -11,6 +11,7 @@ use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
 use sea_orm::{EntityTrait, IdenStatic};
 
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::lean::Leaves;
 use crate::graphql::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
@@ -23,7 +24,7 @@ pub type ModelOf<T> = <<T as Table>::Entity as EntityTrait>::Model;
 pub type ColumnOf<T> = <<T as Table>::Entity as EntityTrait>::Column;
 
 /// A GraphQL object backed by one row of one table.
-pub trait Table: ContainerType + Clone + Send + Sync + 'static {
+pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     /// The table.
     type Entity: EntityTrait<Model: FromRowAt>;
     /// The GraphQL type name, which is also the prefix of its global ids.
@@ -278,6 +279,9 @@ pub struct ListArgs<T: Listed> {
     pub rows_wanted: bool,
     /// Whether the selection asks for `totalCount`.
     pub total_wanted: bool,
+    /// Whether the selection asks whether another page follows (or precedes), which
+    /// takes reading one row past the page.
+    pub probe: bool,
     /// The to-one fields of the rows to join into the statement that reads them.
     pub joins: Option<Arc<Joins>>,
     /// A hash of the window, the filter, the omitted columns and the joins, computed once:
@@ -333,6 +337,12 @@ impl<T: Listed> ListArgs<T> {
         Self::validate(ctx, request, order_by, filter, &Lookahead::from(field)).ok()
     }
 
+    /// How many rows a statement reads per page: one past the page when the
+    /// selection asks whether another follows.
+    pub fn rows_read(&self) -> u64 {
+        self.window.limit + u64::from(self.probe)
+    }
+
     /// A hash of what makes these arguments equal to others (see [`PartialEq`]).
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint
@@ -360,14 +370,25 @@ impl<T: Listed> ListArgs<T> {
         let order: Vec<&str> = (window.ordering.terms.iter())
             .map(|(field, _)| T::column(*field).as_str())
             .collect();
+        // The order's columns are read for the cursors, when any is asked for.
+        let page_info = selection.field("pageInfo");
+        let cursors = selection.field("edges").field("cursor").exists()
+            || page_info.field("startCursor").exists()
+            || page_info.field("endCursor").exists();
+        let for_cursors = match cursors {
+            true => entity::column_bits(ModelOf::<T>::COLUMNS, &order),
+            false => 0,
+        };
         let omitted = T::omitted(&|field| {
             selection.field("nodes").field(field).exists()
                 || selection.field("edges").field("node").field(field).exists()
-        }) & !entity::column_bits(ModelOf::<T>::COLUMNS, &order);
+        }) & !for_cursors;
         let rows_wanted = ["edges", "nodes", "pageInfo"]
             .iter()
             .any(|field| selection.field(field).exists());
         let total_wanted = selection.field("totalCount").exists();
+        let probe =
+            page_info.field("hasNextPage").exists() || page_info.field("hasPreviousPage").exists();
         let joins = Joins::of::<T>(
             ctx,
             &[
@@ -377,7 +398,7 @@ impl<T: Listed> ListArgs<T> {
             false,
         );
         let mut hasher = std::hash::DefaultHasher::new();
-        (&window, &filter, &omitted, total_wanted, &joins).hash(&mut hasher);
+        (&window, &filter, &omitted, total_wanted, probe, &joins).hash(&mut hasher);
         Ok(Self {
             window,
             filter,
@@ -385,6 +406,7 @@ impl<T: Listed> ListArgs<T> {
             omitted,
             rows_wanted,
             total_wanted,
+            probe,
             joins,
             fingerprint: hasher.finish(),
         })
@@ -398,6 +420,7 @@ impl<T: Listed> PartialEq for ListArgs<T> {
             && self.filter == other.filter
             && self.omitted == other.omitted
             && self.total_wanted == other.total_wanted
+            && self.probe == other.probe
             && self.joins == other.joins
     }
 }

@@ -10,7 +10,7 @@
 //!   SELECT t0.id AS f_id, ..., t0.user_id AS f___parent,
 //!          ROW_NUMBER() OVER (PARTITION BY t0.user_id ORDER BY ...) AS f___rn
 //!   FROM posts t0 WHERE t0.user_id IN (<the looked-up ids>) AND <filter>
-//! ) fold ON fold.f___parent = t0.id AND fold.f___rn <= <limit + 1>
+//! ) fold ON fold.f___parent = t0.id AND fold.f___rn <= <limit [+ 1]>
 //! WHERE t0.id IN (<the looked-up ids>)
 //! ```
 //!
@@ -147,7 +147,7 @@ impl<R: ToMany<Edge = EmptyFields>> Fold for Folded<R> {
                 Expr::col((fold.clone(), Alias::new(format!("{PREFIX}{}", sql::PARENT))))
                     .equals((parent.clone(), id)),
             )
-            .add(Expr::col((fold.clone(), rank)).lte(args.window.limit + 1));
+            .add(Expr::col((fold.clone(), rank)).lte(args.rows_read()));
         query
             .column((fold.clone(), Asterisk))
             .join_subquery(JoinType::LeftJoin, inner, fold, on);

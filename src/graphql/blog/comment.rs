@@ -9,7 +9,7 @@ use crate::graphql::blog::post::{Post, PostFilter};
 use crate::graphql::blog::user::{User, UserFilter};
 use crate::graphql::filter::{Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
-use crate::graphql::lean::Lean;
+use crate::graphql::lean::{Leaf, Lean, Leaves};
 use crate::graphql::listing::{FilterInput, Hop, Listed, Scope, Table};
 use crate::graphql::pagination::{SortField, SortKind};
 use crate::graphql::request::find_required;
@@ -133,6 +133,19 @@ impl FilterInput for CommentFilter {
         )?;
         all.combine(&self.and, &self.or, &self.not)?;
         Ok(all.finish())
+    }
+}
+
+/// Read straight from the row in written answers; as the resolvers below answer.
+impl Leaves for Comment {
+    fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
+        Some(match field {
+            "id" => Leaf::Id(Self::NAME, self.0.id),
+            "databaseId" => Leaf::Int(self.0.id),
+            "body" => Leaf::Text(&self.0.body),
+            "createdAt" => Leaf::Time(self.0.created_at),
+            _ => return None,
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use crate::graphql::filter::{
     BooleanFilter, Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter,
 };
 use crate::graphql::ids;
-use crate::graphql::lean::Lean;
+use crate::graphql::lean::{Leaf, Lean, Leaves};
 use crate::graphql::listing::{FilterInput, Hop, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find_required;
@@ -157,6 +157,21 @@ impl ToMany for CommentsOnPost {
 
     fn link() -> Link {
         Link::children::<comment::Entity>(comment::Column::PostId)
+    }
+}
+
+/// Read straight from the row in written answers; as the resolvers below answer.
+impl Leaves for Post {
+    fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
+        Some(match field {
+            "id" => Leaf::Id(Self::NAME, self.0.id),
+            "databaseId" => Leaf::Int(self.0.id),
+            "title" => Leaf::Text(&self.0.title),
+            "body" => Leaf::Text(&self.0.body),
+            "published" => Leaf::Boolean(self.0.published),
+            "createdAt" => Leaf::Time(self.0.created_at),
+            _ => return None,
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use crate::graphql::blog::profile::Profile;
 use crate::graphql::connection::{Connection, related};
 use crate::graphql::filter::{Conditions, DateTimeFilter, IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
-use crate::graphql::lean::Lean;
+use crate::graphql::lean::{Leaf, Lean, Leaves};
 use crate::graphql::listing::{FilterInput, Link, ListArgs, Listed, Order, Scope, Table};
 use crate::graphql::pagination::{PageRequest, SortField, SortKind};
 use crate::graphql::request::find;
@@ -180,6 +180,20 @@ impl ToMany for CommentsByAuthor {
 
     fn link() -> Link {
         Link::children::<comment::Entity>(comment::Column::UserId)
+    }
+}
+
+/// Read straight from the row in written answers; as the resolvers below answer.
+impl Leaves for User {
+    fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
+        Some(match field {
+            "id" => Leaf::Id(Self::NAME, self.0.id),
+            "databaseId" => Leaf::Int(self.0.id),
+            "name" => Leaf::Text(&self.0.name),
+            "email" => Leaf::Text(&self.0.email),
+            "createdAt" => Leaf::Time(self.0.created_at),
+            _ => return None,
+        })
     }
 }
 
