@@ -9,12 +9,14 @@
 //! validated, and answered without an error, validates the same way every time
 //! (the schema does not change while the server runs), so later requests of it run
 //! on a twin of the schema that skips validation's rules (16% of a point
-//! lookup's instructions). Limits and execution run on every request, and nothing
-//! of an answer is kept (every answer reads the database).
+//! lookup's instructions). Such a query's measure against the limits depends on
+//! its document alone too, and is kept once it has passed (a document over the
+//! limits is measured, and refused, every time). Execution runs on every request,
+//! and nothing of an answer is kept (every answer reads the database).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
@@ -52,6 +54,9 @@ struct Kept {
     /// No selection repeats a response key: its lean objects may answer written
     /// (see [`Written`](crate::graphql::lean::Written)).
     writable: bool,
+    /// Its measure, once it has passed the limits, when that depends on nothing
+    /// but the document (settled, and no operation named in the request).
+    measure: OnceLock<Measure>,
 }
 
 impl Kept {
@@ -70,6 +75,7 @@ impl Kept {
             document,
             settled,
             validated: AtomicBool::new(false),
+            measure: OnceLock::new(),
         }
     }
 }
@@ -195,7 +201,17 @@ impl Gate {
                 }
             }
         };
-        let measure = self.measure(request, &kept.document)?;
+        let measure = if kept.settled && request.operation_name.is_none() {
+            match kept.measure.get() {
+                Some(measure) => *measure,
+                None => {
+                    let measure = self.measure(request, &kept.document)?;
+                    *kept.measure.get_or_init(|| measure)
+                }
+            }
+        } else {
+            self.measure(request, &kept.document)?
+        };
         request.set_parsed_query(kept.document.clone());
         Ok(Pass {
             measure,
@@ -274,6 +290,46 @@ mod tests {
             "query A { viewer { id } } query B { viewer { name } }"
         ));
         assert!(!settled("subscription { postPublished { id } }"));
+    }
+
+    #[test]
+    fn a_settled_documents_measure_is_kept_once_it_passes() {
+        let options = SchemaOptions::default();
+        let gate = Gate::new(&crate::graphql::schema(options), &options);
+        let query = "{ posts(first: 7) { nodes { title } } }";
+        let first = gate.prepare(&mut Request::new(query)).unwrap().measure;
+        let kept = gate.documents.get(query).expect("kept");
+        assert_eq!(kept.measure.get(), Some(&first));
+        assert_eq!(
+            gate.prepare(&mut Request::new(query)).unwrap().measure,
+            first
+        );
+
+        let named = "query A { posts(first: 7) { totalCount } }";
+        let other = gate.prepare(&mut Request::new(named).operation_name("B"));
+        assert_eq!(
+            other.unwrap().measure,
+            Measure::default(),
+            "no such operation"
+        );
+        let kept = gate.documents.get(named).expect("kept");
+        assert_eq!(kept.measure.get(), None, "measured per request when named");
+        let measure = gate.prepare(&mut Request::new(named)).unwrap().measure;
+        assert_eq!(kept.measure.get(), Some(&measure));
+        assert!(measure.cost > 0);
+
+        let costly = "{ users(first: 100) { nodes { posts(first: 100) { nodes {
+            comments(first: 100) { nodes { id } } } } } } }";
+        for _ in 0..2 {
+            assert!(
+                gate.prepare(&mut Request::new(costly)).is_err(),
+                "refused every time"
+            );
+        }
+        assert_eq!(
+            gate.documents.get(costly).expect("kept").measure.get(),
+            None
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //! Over HTTP, a lean object is also written as JSON as it resolves (see
 //! [`Written`]): its answer is the bytes the response will carry, not a map of
 //! values (hashed by name with SipHash, each entry a `Name` and a `Value`) that is
-//! serialised, and freed, afterwards.
+//! serialised, and freed, afterwards. Its row's plain columns ([`Leaves`]) are
+//! written straight from the row, without a call through its resolver.
 
 use std::borrow::Cow;
 
@@ -84,7 +85,22 @@ pub enum Leaf<'a> {
     Time(DateTime<Utc>),
 }
 
-impl Leaf<'_> {
+impl<'a> Leaf<'a> {
+    /// The leaf field `field` of the row `key` of the GraphQL type `type_name`: one
+    /// of its ids (`id`, `databaseId`), or else what `columns` finds.
+    pub fn of_row(
+        type_name: &'static str,
+        key: i32,
+        field: &str,
+        columns: impl FnOnce(&str) -> Option<Leaf<'a>>,
+    ) -> Option<Self> {
+        match field {
+            "id" => Some(Leaf::Id(type_name, key)),
+            "databaseId" => Some(Leaf::Int(key)),
+            _ => columns(field),
+        }
+    }
+
     /// Writes the value as JSON, as async-graphql would answer it.
     fn write(self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {

@@ -284,7 +284,8 @@ pub struct ListArgs<T: Listed> {
     pub probe: bool,
     /// The to-one fields of the rows to join into the statement that reads them.
     pub joins: Option<Arc<Joins>>,
-    /// A hash of the window, the filter, the omitted columns and the joins, computed once:
+    /// A hash of the window, the filter, the omitted columns, whether it counts or
+    /// reads past the page, and the joins, computed once:
     /// every sibling's loader key hashes these arguments.
     fingerprint: u64,
 }
@@ -375,9 +376,10 @@ impl<T: Listed> ListArgs<T> {
         let cursors = selection.field("edges").field("cursor").exists()
             || page_info.field("startCursor").exists()
             || page_info.field("endCursor").exists();
-        let for_cursors = match cursors {
-            true => entity::column_bits(ModelOf::<T>::COLUMNS, &order),
-            false => 0,
+        let for_cursors = if cursors {
+            entity::column_bits(ModelOf::<T>::COLUMNS, &order)
+        } else {
+            0
         };
         let omitted = T::omitted(&|field| {
             selection.field("nodes").field(field).exists()

@@ -139,12 +139,10 @@ impl FilterInput for CommentFilter {
 /// Read straight from the row in written answers; as the resolvers below answer.
 impl Leaves for Comment {
     fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
-        Some(match field {
-            "id" => Leaf::Id(Self::NAME, self.0.id),
-            "databaseId" => Leaf::Int(self.0.id),
-            "body" => Leaf::Text(&self.0.body),
-            "createdAt" => Leaf::Time(self.0.created_at),
-            _ => return None,
+        Leaf::of_row(Self::NAME, self.0.id, field, |field| match field {
+            "body" => Some(Leaf::Text(&self.0.body)),
+            "createdAt" => Some(Leaf::Time(self.0.created_at)),
+            _ => None,
         })
     }
 }

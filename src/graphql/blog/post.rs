@@ -163,14 +163,12 @@ impl ToMany for CommentsOnPost {
 /// Read straight from the row in written answers; as the resolvers below answer.
 impl Leaves for Post {
     fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
-        Some(match field {
-            "id" => Leaf::Id(Self::NAME, self.0.id),
-            "databaseId" => Leaf::Int(self.0.id),
-            "title" => Leaf::Text(&self.0.title),
-            "body" => Leaf::Text(&self.0.body),
-            "published" => Leaf::Boolean(self.0.published),
-            "createdAt" => Leaf::Time(self.0.created_at),
-            _ => return None,
+        Leaf::of_row(Self::NAME, self.0.id, field, |field| match field {
+            "title" => Some(Leaf::Text(&self.0.title)),
+            "body" => Some(Leaf::Text(&self.0.body)),
+            "published" => Some(Leaf::Boolean(self.0.published)),
+            "createdAt" => Some(Leaf::Time(self.0.created_at)),
+            _ => None,
         })
     }
 }

@@ -39,11 +39,8 @@ impl Table for Profile {
 /// Read straight from the row in written answers; as the resolvers below answer.
 impl Leaves for Profile {
     fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
-        Some(match field {
-            "id" => Leaf::Id(Self::NAME, self.0.id),
-            "databaseId" => Leaf::Int(self.0.id),
-            "bio" => Leaf::Text(&self.0.bio),
-            _ => return None,
+        Leaf::of_row(Self::NAME, self.0.id, field, |field| {
+            (field == "bio").then_some(Leaf::Text(&self.0.bio))
         })
     }
 }

@@ -186,13 +186,11 @@ impl ToMany for CommentsByAuthor {
 /// Read straight from the row in written answers; as the resolvers below answer.
 impl Leaves for User {
     fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
-        Some(match field {
-            "id" => Leaf::Id(Self::NAME, self.0.id),
-            "databaseId" => Leaf::Int(self.0.id),
-            "name" => Leaf::Text(&self.0.name),
-            "email" => Leaf::Text(&self.0.email),
-            "createdAt" => Leaf::Time(self.0.created_at),
-            _ => return None,
+        Leaf::of_row(Self::NAME, self.0.id, field, |field| match field {
+            "name" => Some(Leaf::Text(&self.0.name)),
+            "email" => Some(Leaf::Text(&self.0.email)),
+            "createdAt" => Some(Leaf::Time(self.0.created_at)),
+            _ => None,
         })
     }
 }

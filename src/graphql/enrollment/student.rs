@@ -125,11 +125,8 @@ impl ToMany for CoursesOfStudent {
 /// Read straight from the row in written answers; as the resolvers below answer.
 impl Leaves for Student {
     fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
-        Some(match field {
-            "id" => Leaf::Id(Self::NAME, self.0.id),
-            "databaseId" => Leaf::Int(self.0.id),
-            "name" => Leaf::Text(&self.0.name),
-            _ => return None,
+        Leaf::of_row(Self::NAME, self.0.id, field, |field| {
+            (field == "name").then_some(Leaf::Text(&self.0.name))
         })
     }
 }
