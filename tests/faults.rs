@@ -54,16 +54,24 @@ async fn lock_users(app: &TestApp) -> sea_orm::DatabaseTransaction {
     lock
 }
 
+/// An app on PostgreSQL with these pool and HTTP settings; `None` when PostgreSQL
+/// is not enabled for the tests.
+async fn on_postgres(pool: PoolSettings, http: HttpOptions) -> Option<TestApp> {
+    if !Backend::Postgres.enabled() {
+        return None;
+    }
+    Some(TestApp::with_pool(Backend::Postgres, pool, http).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_statement_is_cancelled_at_the_statement_timeout() {
-    if !Backend::Postgres.enabled() {
-        return;
-    }
     let pool = PoolSettings {
         statement_timeout: Some(Duration::from_millis(300)),
         ..PoolSettings::from(2)
     };
-    let app = TestApp::with_pool(Backend::Postgres, pool, HttpOptions::default()).await;
+    let Some(app) = on_postgres(pool, HttpOptions::default()).await else {
+        return;
+    };
     let lock = lock_users(&app).await;
     let started = Instant::now();
     let (_, body) = app.request(None, QUERY, json!({})).await;
@@ -94,14 +102,13 @@ async fn a_slow_statement_is_cancelled_at_the_statement_timeout() {
 /// one plan per statement (a batch's `IN` list is otherwise planned on every run).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_sessions_carry_the_pool_settings() {
-    if !Backend::Postgres.enabled() {
-        return;
-    }
     let pool = PoolSettings {
         statement_timeout: Some(Duration::from_millis(1500)),
         ..PoolSettings::from(2)
     };
-    let app = TestApp::with_pool(Backend::Postgres, pool, HttpOptions::default()).await;
+    let Some(app) = on_postgres(pool, HttpOptions::default()).await else {
+        return;
+    };
     let show = |setting: &'static str| {
         let db = app.db.clone();
         async move {
@@ -122,14 +129,13 @@ async fn postgres_sessions_carry_the_pool_settings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_deadline_ends_with_a_clear_error() {
-    if !Backend::Postgres.enabled() {
-        return;
-    }
     let http = HttpOptions {
         request_timeout: Duration::from_millis(300),
         ..HttpOptions::default()
     };
-    let app = TestApp::with_pool(Backend::Postgres, PoolSettings::from(2), http).await;
+    let Some(app) = on_postgres(PoolSettings::from(2), http).await else {
+        return;
+    };
     let lock = lock_users(&app).await;
     let started = Instant::now();
     let (_, body) = app.request(None, QUERY, json!({})).await;
@@ -158,15 +164,9 @@ async fn a_request_past_its_deadline_ends_with_a_clear_error() {
 /// them, and transactions still find a connection in the pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_keep_their_connection_warm_within_the_pools_size() {
-    if !Backend::Postgres.enabled() {
+    let Some(app) = on_postgres(PoolSettings::from(1), HttpOptions::default()).await else {
         return;
-    }
-    let app = TestApp::with_pool(
-        Backend::Postgres,
-        PoolSettings::from(1),
-        HttpOptions::default(),
-    )
-    .await;
+    };
     common::fixture::scaled(&app.db, 10).await;
     assert_eq!((app.warm.open(), app.warm.idle()), (0, 0));
     for _ in 0..3 {
@@ -212,15 +212,9 @@ async fn reads_keep_their_connection_warm_within_the_pools_size() {
 /// clear error, and is closed; the next request reads on a fresh one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_warm_connection_the_database_closed_is_let_go() {
-    if !Backend::Postgres.enabled() {
+    let Some(app) = on_postgres(PoolSettings::from(2), HttpOptions::default()).await else {
         return;
-    }
-    let app = TestApp::with_pool(
-        Backend::Postgres,
-        PoolSettings::from(2),
-        HttpOptions::default(),
-    )
-    .await;
+    };
     let (_, body) = app.request(None, QUERY, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(app.warm.idle(), 1);

@@ -58,8 +58,7 @@ pub trait Leaves {
     /// The value of the field named `field` (its name, not its alias) when this
     /// object reads it straight from its row and it takes no arguments; `None`
     /// resolves it the usual way.
-    fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
-        let _ = field;
+    fn leaf(&self, _field: &str) -> Option<Leaf<'_>> {
         None
     }
 }
@@ -244,24 +243,19 @@ async fn resolve_written<T: ContainerType + Leaves>(
         }
     }
     let resolve = |nested| resolve_nested(ctx, root, nested);
+    // Settled in the selection's order, so that errors are noted in it.
+    let settle_nested = |resolved| settled(ctx, resolved);
     let mut object = match nested[..] {
         [] => Ok(leaves),
-        [one] => {
-            let (at, field, value) = resolve(one).await;
-            splice(leaves, &[(at, field, settle(ctx, value))])
-        }
+        [one] => splice(leaves, &[settle_nested(resolve(one).await)]),
         [one, two] => {
             let (one, two) = futures_util::future::join(resolve(one), resolve(two)).await;
-            let one = (one.0, one.1, settle(ctx, one.2));
-            splice(leaves, &[one, (two.0, two.1, settle(ctx, two.2))])
+            splice(leaves, &[settle_nested(one), settle_nested(two)])
         }
         _ => {
             let resolved = futures_util::future::join_all(nested.into_iter().map(resolve)).await;
-            let settled: Vec<Settled<'_>> = resolved
-                .into_iter()
-                .map(|(at, field, value)| (at, field, settle(ctx, value)))
-                .collect();
-            splice(leaves, &settled)
+            let all: Vec<Settled<'_>> = resolved.into_iter().map(settle_nested).collect();
+            splice(leaves, &all)
         }
     }
     .map_err(unwritable)?;
@@ -276,17 +270,24 @@ async fn resolve_written<T: ContainerType + Leaves>(
 }
 
 /// A nested field, resolved: its place among the leaves, the field, its value.
+type Resolved<'a> = (usize, &'a Positioned<Field>, ServerResult<Option<Value>>);
+
 async fn resolve_nested<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
     (at, field): (usize, &'a Positioned<Field>),
-) -> (usize, &'a Positioned<Field>, ServerResult<Option<Value>>) {
+) -> Resolved<'a> {
     (at, field, root.resolve_field(&ctx.with_field(field)).await)
 }
 
 /// A nested field settled: its place among the leaves, the field, and its value
 /// (`None` when it failed, and is left out).
 type Settled<'a> = (usize, &'a Positioned<Field>, Option<Value>);
+
+/// `resolved`, settled (see [`settle`]).
+fn settled<'a>(ctx: &ContextSelectionSet<'_>, (at, field, value): Resolved<'a>) -> Settled<'a> {
+    (at, field, settle(ctx, value))
+}
 
 /// `leaves` with each nested field's entry written at its place (`nested` in the
 /// order of their places), with room for the closing brace. Written on at the end

@@ -368,15 +368,15 @@ impl<T: Listed> ListArgs<T> {
             Some(filter) => filter.condition(&Scope::root())?,
             None => Condition::all(),
         };
-        let order: Vec<&str> = (window.ordering.terms.iter())
-            .map(|(field, _)| T::column(*field).as_str())
-            .collect();
         // The order's columns are read for the cursors, when any is asked for.
         let page_info = selection.field("pageInfo");
         let cursors = selection.field("edges").field("cursor").exists()
             || page_info.field("startCursor").exists()
             || page_info.field("endCursor").exists();
         let for_cursors = if cursors {
+            let order: Vec<&str> = (window.ordering.terms.iter())
+                .map(|(field, _)| T::column(*field).as_str())
+                .collect();
             entity::column_bits(ModelOf::<T>::COLUMNS, &order)
         } else {
             0
