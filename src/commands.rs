@@ -9,13 +9,12 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
+use crate::api::{self, AppSchema, SchemaOptions};
 use crate::auth::Tokens;
 use crate::config::{AdminAction, Cli, Command, MigrateAction, Settings};
+use crate::engine::limits::QueryLimits;
+use crate::engine::pagination::PageLimits;
 use crate::events::Events;
-use crate::graphql::gate::Gate;
-use crate::graphql::limits::QueryLimits;
-use crate::graphql::pagination::PageLimits;
-use crate::graphql::{self, AppSchema, SchemaOptions};
 use crate::http::{AppState, HttpOptions};
 use crate::throttle::ThrottleSettings;
 use crate::{db, seed};
@@ -44,7 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             set_role(&db, email, role).await
         }
         Command::PrintSchema { output } => {
-            let sdl = graphql::sdl(&schema(&settings));
+            let sdl = api::sdl(&schema(&settings));
             match output {
                 Some(path) => std::fs::write(&path, sdl)
                     .with_context(|| format!("cannot write {}", path.display())),
@@ -59,7 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The schema with the limits of `settings`.
 pub fn schema(settings: &Settings) -> AppSchema {
-    graphql::schema(schema_options(settings))
+    api::schema(schema_options(settings))
 }
 
 fn schema_options(settings: &Settings) -> SchemaOptions {
@@ -112,9 +111,9 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .await
         .context("cannot listen for events")?;
     let options = schema_options(settings);
-    let schema = graphql::schema(options);
+    let schema = api::schema(options);
     let state = AppState {
-        gate: Arc::new(Gate::new(&schema, &options)),
+        gate: Arc::new(api::gate(&schema, &options)),
         schema,
         tokens: Arc::new(tokens),
         events,

@@ -2,15 +2,15 @@
 //!
 //! The library exposes everything the binary does, so tests build the app in-process.
 
+pub mod api;
 pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod events;
-pub mod graphql;
 pub mod http;
-pub mod loaders;
 pub mod seed;
 pub mod telemetry;
 pub mod throttle;

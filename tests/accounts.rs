@@ -281,7 +281,7 @@ async fn passwords_and_hashes_are_never_returned(backend: Backend) {
 /// An app that throttles after 3 failures per account and 5 per address, with an
 /// account `email` whose password is "right password".
 async fn throttled_app(backend: Backend, email: &str) -> TestApp {
-    let options = relgql::graphql::SchemaOptions {
+    let options = relgql::api::SchemaOptions {
         login: relgql::throttle::ThrottleSettings {
             per_account: 3,
             per_address: 5,

@@ -5,7 +5,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Backend, TestApp};
-use relgql::graphql::SchemaOptions;
+use relgql::api::SchemaOptions;
 use relgql::http::HttpOptions;
 use serde_json::{Value, json};
 

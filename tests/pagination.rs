@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Backend, TestApp};
-use relgql::graphql::pagination::PageLimits;
+use relgql::engine::pagination::PageLimits;
 use serde_json::{Value, json};
 
 fn ids(connection: &Value) -> Vec<i64> {

@@ -1,10 +1,10 @@
 //! `schema.graphql` is exactly the schema the server serves.
 
-use relgql::graphql::SchemaOptions;
+use relgql::api::SchemaOptions;
 
 #[test]
 fn the_checked_in_schema_is_the_served_schema() {
-    let served = relgql::graphql::sdl(&relgql::graphql::schema(SchemaOptions::default()));
+    let served = relgql::api::sdl(&relgql::api::schema(SchemaOptions::default()));
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     let checked_in = std::fs::read_to_string(path).expect("schema.graphql at the repository root");
     assert!(
@@ -15,7 +15,7 @@ fn the_checked_in_schema_is_the_served_schema() {
 
 #[tokio::test]
 async fn every_type_field_and_argument_has_a_description() {
-    let schema = relgql::graphql::schema(SchemaOptions::default());
+    let schema = relgql::api::schema(SchemaOptions::default());
     let response = schema
         .execute(
             "{ __schema { types { name description

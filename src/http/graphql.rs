@@ -24,10 +24,10 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::auth::Tokens;
+use crate::engine::gate::Pass;
+use crate::engine::lean::{Written, write_value, written_size};
+use crate::engine::request::RequestState;
 use crate::error::ApiError;
-use crate::graphql::gate::Pass;
-use crate::graphql::lean::{Written, write_value, written_size};
-use crate::graphql::request::RequestState;
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
 pub const DEBUG_HEADER: &str = "x-relgql-debug";

@@ -17,11 +17,11 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::api::AppSchema;
 use crate::auth::Tokens;
 use crate::db::Warm;
+use crate::engine::gate::Gate;
 use crate::events::Events;
-use crate::graphql::AppSchema;
-use crate::graphql::gate::Gate;
 
 pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media};
 pub use shutdown::Shutdown;
@@ -44,7 +44,7 @@ pub struct AppState {
     /// Settings of the HTTP layer.
     pub http: HttpOptions,
     /// What every operation passes before it runs (limits, parse cache).
-    pub gate: Arc<Gate>,
+    pub gate: Arc<Gate<AppSchema>>,
     /// Tells WebSocket sessions to close when the server stops.
     pub shutdown: Shutdown,
 }

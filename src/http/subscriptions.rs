@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use super::AppState;
 use super::graphql::bearer_user;
-use crate::graphql::AppSchema;
-use crate::graphql::gate::Gate;
-use crate::graphql::request::RequestState;
+use crate::api::AppSchema;
+use crate::engine::gate::Gate;
+use crate::engine::request::RequestState;
 
 /// The close code for a connection refused at `connection_init` (graphql-transport-ws).
 const FORBIDDEN: u16 = 4403;
@@ -152,7 +152,7 @@ async fn connection_data(
 #[derive(Clone)]
 struct Gated {
     schema: AppSchema,
-    gate: Arc<Gate>,
+    gate: Arc<Gate<AppSchema>>,
 }
 
 impl Executor for Gated {

@@ -18,12 +18,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use relgql::api::SchemaOptions;
 use relgql::auth::Tokens;
 use relgql::db::PoolSettings;
+use relgql::engine::pagination::PageLimits;
 use relgql::events::Events;
-use relgql::graphql::SchemaOptions;
-use relgql::graphql::gate::Gate;
-use relgql::graphql::pagination::PageLimits;
 use relgql::http::HttpOptions;
 use relgql::{AppState, app};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -173,11 +172,11 @@ impl TestApp {
             .expect("a migrated scratch database");
         let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
         let events = Events::for_database(&db).await.expect("events");
-        let schema = relgql::graphql::schema(options);
+        let schema = relgql::api::schema(options);
         let shutdown = relgql::http::Shutdown::default();
         let warm = relgql::db::Warm::for_database(&db);
         let state = AppState {
-            gate: Arc::new(Gate::new(&schema, &options)),
+            gate: Arc::new(relgql::api::gate(&schema, &options)),
             schema,
             tokens: tokens.clone(),
             events,
@@ -218,9 +217,9 @@ impl TestApp {
             .await
             .expect("connect again");
         let options = SchemaOptions::default();
-        let schema = relgql::graphql::schema(options);
+        let schema = relgql::api::schema(options);
         let state = AppState {
-            gate: Arc::new(Gate::new(&schema, &options)),
+            gate: Arc::new(relgql::api::gate(&schema, &options)),
             schema,
             tokens: self.tokens.clone(),
             events: Events::for_database(&db).await.expect("events"),
@@ -483,5 +482,5 @@ async fn drop_database(backend: Backend, name: &str) {
 
 /// The global id of `type_name` row `id`.
 pub fn gid(type_name: &str, id: i32) -> String {
-    relgql::graphql::ids::encode(type_name, id).0
+    relgql::engine::ids::encode(type_name, id).0
 }

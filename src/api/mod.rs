@@ -1,0 +1,105 @@
+//! The GraphQL API: types per domain, the roots, and the schema. It stands on the
+//! engine (`crate::engine`), which never imports it.
+
+pub mod account;
+pub mod blog;
+pub mod enrollment;
+pub mod node;
+pub mod query;
+pub mod subscription;
+pub mod viewer;
+
+use async_graphql::{MergedObject, SDLExportOptions, Schema, ValidationMode};
+
+use crate::api::account::AccountMutation;
+use crate::api::blog::writes::BlogMutation;
+use crate::api::enrollment::writes::EnrollmentMutation;
+use crate::config;
+use crate::engine::gate::Gate;
+
+use crate::api::node::NodeQuery;
+use crate::api::query::ReadQuery;
+use crate::api::subscription::SubscriptionRoot;
+use crate::engine::limits::QueryLimits;
+use crate::engine::pagination::PageLimits;
+use crate::throttle::{LoginThrottle, ThrottleSettings};
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+pub struct Query(NodeQuery, ReadQuery);
+
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation, BlogMutation, EnrollmentMutation);
+
+/// The schema relgql serves.
+pub type AppSchema = Schema<Query, Mutation, SubscriptionRoot>;
+
+/// What the schema is built with.
+#[derive(Copy, Clone, Debug)]
+pub struct SchemaOptions {
+    /// Page size limits.
+    pub limits: PageLimits,
+    /// What one operation may ask for.
+    pub query_limits: QueryLimits,
+    /// Failed sign-ins allowed.
+    pub login: ThrottleSettings,
+    /// Whether clients may introspect the schema.
+    pub introspection: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        Self {
+            limits: PageLimits {
+                max: config::DEFAULT_MAX_PAGE_SIZE,
+                default: config::DEFAULT_PAGE_SIZE,
+            },
+            query_limits: QueryLimits::default(),
+            login: ThrottleSettings::default(),
+            introspection: true,
+        }
+    }
+}
+
+/// Builds the schema; per-request state is attached to each request, not here.
+pub fn schema(options: SchemaOptions) -> AppSchema {
+    build(options, ValidationMode::Strict)
+}
+
+/// The schema's twin for documents the schema has already validated: the same
+/// types and settings, with validation's rules left out. Only queries run on it
+/// (see [`gate`]); its sign-in throttle is never used.
+pub fn trusted_twin(options: SchemaOptions) -> AppSchema {
+    build(options, ValidationMode::Fast)
+}
+
+fn build(options: SchemaOptions, validation: ValidationMode) -> AppSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
+        .validation_mode(validation)
+        .data(options.limits)
+        .data(LoginThrottle::new(options.login));
+    if options.introspection {
+        builder.finish()
+    } else {
+        builder
+            .disable_introspection()
+            .extension(crate::engine::introspection::NoIntrospection)
+            .finish()
+    }
+}
+
+/// The gate every operation on `schema` passes, with the schema's trusted twin.
+pub fn gate(schema: &AppSchema, options: &SchemaOptions) -> Gate<AppSchema> {
+    Gate::new(
+        &schema.sdl(),
+        trusted_twin(*options),
+        options.query_limits,
+        options.limits,
+    )
+}
+
+/// The schema's SDL, as checked in at `schema.graphql`.
+pub fn sdl(schema: &AppSchema) -> String {
+    schema.sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}

@@ -1,0 +1,260 @@
+//! Relay connections over any listed type, and the two ways to resolve one:
+//! a top-level list, or the rows related to a parent (batched by the loaders).
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::connection::{EmptyFields, PageInfo};
+use async_graphql::{Context, Object, TypeName};
+use sea_orm::ModelTrait;
+
+use crate::engine::lean::{Lean, Leaves};
+use crate::engine::listing::{ListArgs, Listed};
+use crate::engine::loaders::{Count, EdgeData, Many, Page, ToMany, count_all, list_page};
+use crate::engine::pagination::{Direction, SortValue, encode_cursor};
+use crate::engine::request::{loaders, request_db};
+use crate::error::{ApiError, ApiResult};
+
+/// A page of a list, with its cursors and the size of the whole list, resolved
+/// leanly (see [`Lean`]).
+pub type Connection<T, E> = Lean<ConnectionPage<T, E>>;
+
+/// A page of a list, with its cursors and the size of the whole list.
+pub struct ConnectionPage<T: Listed, E: EdgeData> {
+    edges: Vec<Edge<T, E>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total: Box<dyn TotalCount>,
+}
+
+/// One item of a page and where it stands in the list.
+pub struct Edge<T: Listed, E: EdgeData> {
+    node: T,
+    data: E,
+    args: Arc<ListArgs<T>>,
+}
+
+/// How a connection counts its whole list, when `totalCount` is asked for.
+#[async_trait::async_trait]
+trait TotalCount: Send + Sync {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64>;
+}
+
+/// A page of the list of every `T` that matches the arguments' filter.
+///
+/// Boxed, like [`related`]: async-graphql sizes every field's future by the largest
+/// field of its type, and moves each one; a small future keeps scalar fields cheap.
+pub async fn top_level<T: Listed>(
+    ctx: &Context<'_>,
+    args: Arc<ListArgs<T>>,
+) -> ApiResult<Connection<T, EmptyFields>> {
+    Box::pin(top_level_page(ctx, args)).await
+}
+
+async fn top_level_page<T: Listed>(
+    ctx: &Context<'_>,
+    args: Arc<ListArgs<T>>,
+) -> ApiResult<Connection<T, EmptyFields>> {
+    let page = if args.rows_wanted {
+        list_page(&request_db(ctx)?, &args, &loaders(ctx)?.loader().primed).await?
+    } else {
+        Page::default()
+    };
+    Ok(Lean(ConnectionPage::new(
+        page,
+        &args,
+        Box::new(TopLevelCount(args.clone())),
+    )))
+}
+
+/// A page of the rows related to `parent` through `R`, batched with its siblings.
+pub async fn related<R: ToMany>(
+    ctx: &Context<'_>,
+    parent: i32,
+    args: Arc<ListArgs<R::Target>>,
+) -> ApiResult<Connection<R::Target, R::Edge>> {
+    Box::pin(related_page::<R>(ctx, parent, args)).await
+}
+
+async fn related_page<R: ToMany>(
+    ctx: &Context<'_>,
+    parent: i32,
+    args: Arc<ListArgs<R::Target>>,
+) -> ApiResult<Connection<R::Target, R::Edge>> {
+    let page = if args.rows_wanted {
+        let loaders = loaders(ctx)?;
+        // Folded into the statement that read the parent, or loaded with its siblings.
+        let page = match loaders.loader().primed.page::<R>(parent, &args) {
+            Some(page) => Some(page),
+            None => {
+                let key = Many::<R> {
+                    parent,
+                    args: args.clone(),
+                };
+                loaders.load_one(key).await?
+            }
+        };
+        match page {
+            // A loaded page's batch has let go of it by now, so its rows are taken
+            // as they are; a folded page stays primed for a second lookup of the
+            // same parent, so its rows are cloned.
+            Some(page) => Arc::try_unwrap(page).unwrap_or_else(|page| (*page).clone()),
+            None => Page::default(),
+        }
+    } else {
+        Page::default()
+    };
+    // Counted by the page's statement, or else by a statement of its own if asked.
+    let total: Box<dyn TotalCount> = match page.total {
+        Some(counted) => Box::new(Counted(counted)),
+        None => Box::new(RelatedCount::<R> {
+            parent,
+            args: args.clone(),
+            relation: PhantomData,
+        }),
+    };
+    Ok(Lean(ConnectionPage::new(page, &args, total)))
+}
+
+impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
+    fn new(page: Page<T, E>, args: &Arc<ListArgs<T>>, total: Box<dyn TotalCount>) -> Self {
+        let mut edges: Vec<Edge<T, E>> = page
+            .rows
+            .into_iter()
+            .map(|(node, data)| Edge {
+                node,
+                data,
+                args: args.clone(),
+            })
+            .collect();
+        let resumed = args.window.cursor.is_some();
+        let (has_previous_page, has_next_page) = match args.window.direction {
+            Direction::Forward => (resumed, page.has_more),
+            Direction::Backward => {
+                edges.reverse();
+                (page.has_more, resumed)
+            }
+        };
+        Self {
+            edges,
+            has_previous_page,
+            has_next_page,
+            total,
+        }
+    }
+}
+
+/// A page of a list: its edges (or just nodes), where it stands, and the list's size.
+#[Object(name_type)]
+impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
+    /// The items of this page, each with its cursor.
+    async fn edges(&self) -> Vec<Lean<&Edge<T, E>>> {
+        self.edges.iter().map(Lean).collect()
+    }
+
+    /// The items of this page, without cursors.
+    async fn nodes(&self) -> Vec<Lean<&T>> {
+        self.edges.iter().map(|edge| Lean(&edge.node)).collect()
+    }
+
+    /// Where this page stands in the list, and the cursors to page on.
+    async fn page_info(&self) -> ApiResult<PageInfo> {
+        let cursor = |edge: Option<&Edge<T, E>>| edge.map(Edge::cursor_string).transpose();
+        Ok(PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: cursor(self.edges.first())?,
+            end_cursor: cursor(self.edges.last())?,
+        })
+    }
+
+    /// How many items the whole list holds with this filter, whatever the page.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let total = self.total.total(ctx).await?;
+        i32::try_from(total).map_err(ApiError::internal)
+    }
+}
+
+impl<T: Listed, E: EdgeData> Leaves for ConnectionPage<T, E> {}
+
+impl<T: Listed, E: EdgeData> TypeName for ConnectionPage<T, E> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}{}Connection", E::PREFIX, T::NAME).into()
+    }
+}
+
+impl<T: Listed, E: EdgeData> Edge<T, E> {
+    fn cursor_string(&self) -> ApiResult<String> {
+        let ordering = &self.args.window.ordering;
+        let key = ordering
+            .terms
+            .iter()
+            .map(|(field, _)| SortValue::from_value(self.node.model().get(T::column(*field))))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(encode_cursor(T::NAME, ordering, &key))
+    }
+}
+
+/// An item of a page, with the cursor to page on from it.
+#[Object(name_type)]
+impl<T: Listed, E: EdgeData> Edge<T, E> {
+    /// An opaque cursor: give it as `after` (or `before`) to page on from this item.
+    async fn cursor(&self) -> ApiResult<String> {
+        self.cursor_string()
+    }
+
+    /// The item.
+    async fn node(&self) -> Lean<&T> {
+        Lean(&self.node)
+    }
+
+    #[graphql(flatten)]
+    async fn data(&self) -> &E {
+        &self.data
+    }
+}
+
+impl<T: Listed, E: EdgeData> Leaves for Edge<T, E> {}
+
+impl<T: Listed, E: EdgeData> TypeName for Edge<T, E> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}{}Edge", E::PREFIX, T::NAME).into()
+    }
+}
+
+/// A count that the page's own statement made.
+struct Counted(i64);
+
+#[async_trait::async_trait]
+impl TotalCount for Counted {
+    async fn total(&self, _: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.0)
+    }
+}
+
+struct TopLevelCount<T: Listed>(Arc<ListArgs<T>>);
+
+#[async_trait::async_trait]
+impl<T: Listed> TotalCount for TopLevelCount<T> {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(count_all(&request_db(ctx)?, &self.0).await?)
+    }
+}
+
+struct RelatedCount<R: ToMany> {
+    parent: i32,
+    args: Arc<ListArgs<R::Target>>,
+    relation: PhantomData<fn() -> R>,
+}
+
+#[async_trait::async_trait]
+impl<R: ToMany> TotalCount for RelatedCount<R> {
+    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let key = Count::<R> {
+            parent: self.parent,
+            args: self.args.clone(),
+        };
+        Ok(loaders(ctx)?.load_one(key).await?.unwrap_or(0))
+    }
+}

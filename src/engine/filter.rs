@@ -1,0 +1,327 @@
+//! Filter inputs on scalar fields, and the builder that compiles a type's filter to SQL.
+
+use async_graphql::{ID, InputObject};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{
+    Alias, Condition, DynIden, Expr, ExprTrait, Func, IntoCondition, IntoIden, JoinType, LikeExpr,
+    Query,
+};
+
+use crate::engine::ids;
+use crate::engine::listing::{FilterInput, Hop, Link, Scope};
+use crate::error::{ApiError, ApiResult};
+
+/// The most values an `in` list may hold.
+pub const MAX_IN_VALUES: usize = 500;
+/// The longest text a filter may compare with, in characters.
+pub const MAX_FILTER_TEXT: usize = 1_000;
+
+/// Conditions on a global id; all given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IdFilter {
+    /// Equal to this id.
+    pub eq: Option<ID>,
+    /// One of these ids.
+    #[graphql(name = "in")]
+    pub is_in: Option<Vec<ID>>,
+}
+
+/// Conditions on an integer; all given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IntFilter {
+    /// Equal to this value.
+    pub eq: Option<i32>,
+    /// One of these values.
+    #[graphql(name = "in")]
+    pub is_in: Option<Vec<i32>>,
+    /// Greater than this value.
+    pub gt: Option<i32>,
+    /// Greater than or equal to this value.
+    pub gte: Option<i32>,
+    /// Less than this value.
+    pub lt: Option<i32>,
+    /// Less than or equal to this value.
+    pub lte: Option<i32>,
+}
+
+/// Conditions on a text; all given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StringFilter {
+    /// Exactly this text.
+    pub eq: Option<String>,
+    /// One of these texts.
+    #[graphql(name = "in")]
+    pub is_in: Option<Vec<String>>,
+    /// Contains this text, ignoring case; `%` and `_` match themselves.
+    pub contains: Option<String>,
+    /// Starts with this text, ignoring case; `%` and `_` match themselves.
+    pub starts_with: Option<String>,
+}
+
+/// Conditions on a boolean.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BooleanFilter {
+    /// Equal to this value.
+    pub eq: Option<bool>,
+}
+
+/// Conditions on a point in time; all given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DateTimeFilter {
+    /// At exactly this time.
+    pub eq: Option<DateTime<Utc>>,
+    /// After this time.
+    pub gt: Option<DateTime<Utc>>,
+    /// At or after this time.
+    pub gte: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub lt: Option<DateTime<Utc>>,
+    /// At or before this time.
+    pub lte: Option<DateTime<Utc>>,
+}
+
+/// Collects the conditions of one filter input; all of them must hold.
+pub struct Conditions<'a> {
+    scope: &'a Scope,
+    all: Condition,
+}
+
+impl<'a> Conditions<'a> {
+    /// An empty set of conditions on the table of `scope`.
+    pub fn new(scope: &'a Scope) -> Self {
+        Self {
+            scope,
+            all: Condition::all(),
+        }
+    }
+
+    /// The conditions, all of which must hold.
+    pub fn finish(self) -> Condition {
+        self.all
+    }
+
+    fn push(&mut self, condition: impl IntoCondition) {
+        self.all = std::mem::replace(&mut self.all, Condition::all()).add(condition);
+    }
+
+    /// `column` holds the database id of one of the global ids of `type_name` in `filter`.
+    pub fn id(
+        &mut self,
+        filter: &Option<IdFilter>,
+        column: impl IntoIden,
+        type_name: &str,
+    ) -> ApiResult<()> {
+        let Some(filter) = filter else { return Ok(()) };
+        let column = column.into_iden();
+        if let Some(id) = &filter.eq {
+            let key = ids::decode_as(id, type_name)?;
+            self.push(self.scope.col(column.clone()).eq(key));
+        }
+        if let Some(list) = &filter.is_in {
+            check_in_list(list.len())?;
+            let keys = list
+                .iter()
+                .map(|id| ids::decode_as(id, type_name))
+                .collect::<ApiResult<Vec<i32>>>()?;
+            self.push(self.scope.col(column).is_in(keys));
+        }
+        Ok(())
+    }
+
+    /// `column` meets the integer conditions of `filter`.
+    pub fn int(&mut self, filter: &Option<IntFilter>, column: impl IntoIden) -> ApiResult<()> {
+        let Some(filter) = filter else { return Ok(()) };
+        let column = column.into_iden();
+        let col = || self.scope.col(column.clone());
+        let mut exprs = Vec::new();
+        exprs.extend(filter.eq.map(|v| col().eq(v)));
+        if let Some(list) = &filter.is_in {
+            check_in_list(list.len())?;
+            exprs.push(col().is_in(list.iter().copied()));
+        }
+        exprs.extend(filter.gt.map(|v| col().gt(v)));
+        exprs.extend(filter.gte.map(|v| col().gte(v)));
+        exprs.extend(filter.lt.map(|v| col().lt(v)));
+        exprs.extend(filter.lte.map(|v| col().lte(v)));
+        exprs.into_iter().for_each(|e| self.push(e));
+        Ok(())
+    }
+
+    /// `column` meets the text conditions of `filter`.
+    pub fn text(&mut self, filter: &Option<StringFilter>, column: impl IntoIden) -> ApiResult<()> {
+        let Some(filter) = filter else { return Ok(()) };
+        let column = column.into_iden();
+        let col = || self.scope.col(column.clone());
+        let mut exprs = Vec::new();
+        if let Some(v) = &filter.eq {
+            exprs.push(col().eq(checked_text(v)?));
+        }
+        if let Some(list) = &filter.is_in {
+            check_in_list(list.len())?;
+            let values = list.iter().map(|v| checked_text(v).map(str::to_owned));
+            exprs.push(col().is_in(values.collect::<ApiResult<Vec<String>>>()?));
+        }
+        if let Some(v) = &filter.contains {
+            exprs.push(like(col(), &format!("%{}%", escape_like(checked_text(v)?))));
+        }
+        if let Some(v) = &filter.starts_with {
+            exprs.push(like(col(), &format!("{}%", escape_like(checked_text(v)?))));
+        }
+        exprs.into_iter().for_each(|e| self.push(e));
+        Ok(())
+    }
+
+    /// `column` meets the boolean condition of `filter`.
+    pub fn boolean(&mut self, filter: &Option<BooleanFilter>, column: impl IntoIden) {
+        if let Some(v) = filter.as_ref().and_then(|f| f.eq) {
+            self.push(self.scope.col(column).eq(v));
+        }
+    }
+
+    /// `column` meets the time conditions of `filter`.
+    pub fn time(&mut self, filter: &Option<DateTimeFilter>, column: impl IntoIden) {
+        let Some(filter) = filter else { return };
+        let column = column.into_iden();
+        let col = || self.scope.col(column.clone());
+        let mut exprs = Vec::new();
+        exprs.extend(filter.eq.map(|v| col().eq(v)));
+        exprs.extend(filter.gt.map(|v| col().gt(v)));
+        exprs.extend(filter.gte.map(|v| col().gte(v)));
+        exprs.extend(filter.lt.map(|v| col().lt(v)));
+        exprs.extend(filter.lte.map(|v| col().lte(v)));
+        exprs.into_iter().for_each(|e| self.push(e));
+    }
+
+    /// Some row reached through `hop` meets `filter`.
+    pub fn related<F: FilterInput>(
+        &mut self,
+        filter: &Option<Box<F>>,
+        hop: impl Into<Hop>,
+    ) -> ApiResult<()> {
+        let Some(filter) = filter else { return Ok(()) };
+        let inner = self.scope.related()?;
+        let mut exists = Query::select();
+        exists.expr(Expr::val(1));
+        match hop.into() {
+            Hop::Many(Link::Children { table, foreign_key }) => {
+                exists
+                    .from_as(table, inner.alias())
+                    .and_where(inner.col(foreign_key).equals((self.scope.alias(), id())));
+            }
+            Hop::Parent { table, foreign_key } => {
+                exists
+                    .from_as(table, inner.alias())
+                    .and_where(inner.col(id()).equals((self.scope.alias(), foreign_key)));
+            }
+            Hop::Many(Link::Junction {
+                table,
+                junction,
+                from,
+                to,
+            }) => {
+                let link = Alias::new(format!("{}_link", inner.alias()));
+                exists
+                    .from_as(table, inner.alias())
+                    .join_as(
+                        JoinType::InnerJoin,
+                        junction,
+                        link.clone(),
+                        inner.col(id()).equals((link.clone(), to)),
+                    )
+                    .and_where(Expr::col((link, from)).equals((self.scope.alias(), id())));
+            }
+        }
+        exists.cond_where(filter.condition(&inner)?);
+        self.push(Expr::exists(exists));
+        Ok(())
+    }
+
+    /// The `and`, `or` and `not` combinators of a filter.
+    pub fn combine<F: FilterInput>(
+        &mut self,
+        and: &Option<Vec<F>>,
+        or: &Option<Vec<F>>,
+        not: &Option<Box<F>>,
+    ) -> ApiResult<()> {
+        if and.is_none() && or.is_none() && not.is_none() {
+            return Ok(());
+        }
+        let inner = self.scope.nested()?;
+        if let Some(filters) = and {
+            check_in_list(filters.len())?;
+            for filter in filters {
+                self.push(filter.condition(&inner)?);
+            }
+        }
+        if let Some(filters) = or {
+            if filters.is_empty() {
+                return Err(ApiError::bad_input("`or` needs at least one filter"));
+            }
+            check_in_list(filters.len())?;
+            let mut any = Condition::any();
+            for filter in filters {
+                any = any.add(filter.condition(&inner)?);
+            }
+            self.push(any);
+        }
+        if let Some(filter) = not {
+            self.push(filter.condition(&inner)?.not());
+        }
+        Ok(())
+    }
+}
+
+/// The primary key column, named `id` in every table with one.
+fn id() -> DynIden {
+    Alias::new("id").into_iden()
+}
+
+fn like(col: Expr, pattern: &str) -> Expr {
+    Expr::expr(Func::lower(col)).like(LikeExpr::new(pattern.to_lowercase()).escape('!'))
+}
+
+/// Makes `%`, `_` and the escape character `!` match themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            escaped.push('!');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn checked_text(text: &str) -> ApiResult<&str> {
+    if text.contains('\0') {
+        return Err(ApiError::bad_input(
+            "text in a filter must not contain NUL characters",
+        ));
+    }
+    if text.chars().count() > MAX_FILTER_TEXT {
+        return Err(ApiError::bad_input(format!(
+            "text in a filter may be at most {MAX_FILTER_TEXT} characters long"
+        )));
+    }
+    Ok(text)
+}
+
+fn check_in_list(len: usize) -> ApiResult<()> {
+    if len > MAX_IN_VALUES {
+        return Err(ApiError::bad_input(format!(
+            "a filter list may hold at most {MAX_IN_VALUES} values (got {len})"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_match_themselves() {
+        assert_eq!(escape_like("50%_off!"), "50!%!_off!!");
+        assert_eq!(escape_like("plain"), "plain");
+    }
+}

@@ -1,0 +1,181 @@
+//! A page of related rows folded into the lookup that reads their parent.
+//!
+//! When a lookup (`user(id:)`, or a to-one field left to the loaders) selects a
+//! to-many field of the row it reads (a user's `posts`), the lookup's statement
+//! reads that page too, as extra rows:
+//!
+//! ```sql
+//! SELECT t0.*, <joined to-one rows>, fold.* FROM users t0
+//! LEFT JOIN (
+//!   SELECT t0.id AS f_id, ..., t0.user_id AS f___parent,
+//!          ROW_NUMBER() OVER (PARTITION BY t0.user_id ORDER BY ...) AS f___rn
+//!   FROM posts t0 WHERE t0.user_id IN (<the looked-up ids>) AND <filter>
+//! ) fold ON fold.f___parent = t0.id AND fold.f___rn <= <limit [+ 1]>
+//! WHERE t0.id IN (<the looked-up ids>)
+//! ```
+//!
+//! Each parent row comes once per row of its page (once with nulls when the page is
+//! empty). The pages go into the request's [`Primed`](super::Primed) rows under the
+//! relation, the parent and the field's arguments, where the connection field looks
+//! before it asks a loader: the field then costs no statement of its own.
+//!
+//! The arguments are worked out from the lookup's selection, as the field's resolver
+//! will work them out; a field selected twice, under directives, or with arguments
+//! that do not validate is not folded (its resolver loads it, and reports any error).
+//! Only pages of rows that hold a foreign key to their parent, whose own to-one
+//! fields are not joined, are folded, and at most one per lookup: two pages of one
+//! parent would multiply each other's rows.
+
+use std::sync::Arc;
+
+use async_graphql::connection::EmptyFields;
+use async_graphql::{Context, Lookahead};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
+};
+use sea_orm::{DbBackend, DbErr, QueryResult};
+
+use super::sql::{self, PageReader};
+use super::{PrimedRows, ToMany};
+use crate::engine::listing::{Link, ListArgs};
+
+/// The prefix of a folded page's columns.
+const PREFIX: &str = "f_";
+/// The alias of the folded page.
+const FOLD: &str = "fold";
+
+/// A to-many field of a row-backed type, whose page a lookup of its rows can fold in.
+pub struct ToManyField {
+    /// The GraphQL field.
+    field: &'static str,
+    plan: fn(&Context<'_>, async_graphql::SelectionField<'_>) -> Option<Arc<dyn Fold>>,
+}
+
+impl ToManyField {
+    /// The connection field `field`, which lists the rows `R` relates to the parent.
+    pub const fn new<R: ToMany<Edge = EmptyFields>>(field: &'static str) -> Self {
+        Self {
+            field,
+            plan: plan::<R>,
+        }
+    }
+}
+
+/// The first of `fields` that `selection` asks for and that can be folded.
+pub fn plan_fold(
+    ctx: &Context<'_>,
+    fields: &'static [ToManyField],
+    selection: &Lookahead<'_>,
+) -> Option<Arc<dyn Fold>> {
+    fields.iter().find_map(|via| {
+        let selected = selection.field(via.field).selection_fields();
+        match selected.as_slice() {
+            [field] if field.directives().is_ok_and(|d| d.is_empty()) => (via.plan)(ctx, *field),
+            _ => None,
+        }
+    })
+}
+
+/// A page folded into a lookup: how to read it, and where its pages go.
+pub trait Fold: Send + Sync {
+    /// A canonical description, so that equal plans batch together.
+    fn describe(&self, text: &mut String);
+    /// Joins the pages of `parents` to `query`, whose rows are aliased `parent` and
+    /// keyed by its column `id`.
+    fn apply(
+        &self,
+        backend: DbBackend,
+        query: &mut SelectStatement,
+        parent: &DynIden,
+        id: DynIden,
+        parents: &[i32],
+    );
+    /// Reads the pages from the statement's rows.
+    fn reader(&self) -> Box<dyn FoldReader>;
+}
+
+/// Reads a folded page's rows, then notes the pages.
+pub trait FoldReader: Send {
+    /// Reads the page row of `row`, if it carries one.
+    fn read(&mut self, row: &QueryResult) -> Result<(), DbErr>;
+    /// Notes the page of each of `parents` (empty when no row carried one).
+    fn finish(self: Box<Self>, parents: &[i32], rows: &mut PrimedRows);
+}
+
+struct Folded<R: ToMany> {
+    args: Arc<ListArgs<R::Target>>,
+}
+
+fn plan<R: ToMany<Edge = EmptyFields>>(
+    ctx: &Context<'_>,
+    field: async_graphql::SelectionField<'_>,
+) -> Option<Arc<dyn Fold>> {
+    if !matches!(R::link(), Link::Children { .. }) {
+        return None;
+    }
+    let args = ListArgs::<R::Target>::of_selection(ctx, field)?;
+    if !args.rows_wanted || args.joins.is_some() {
+        return None;
+    }
+    Some(Arc::new(Folded::<R> {
+        args: Arc::new(args),
+    }))
+}
+
+impl<R: ToMany<Edge = EmptyFields>> Fold for Folded<R> {
+    fn describe(&self, text: &mut String) {
+        text.push_str(std::any::type_name::<R>());
+        text.push('#');
+        text.push_str(&self.args.fingerprint().to_string());
+    }
+
+    fn apply(
+        &self,
+        backend: DbBackend,
+        query: &mut SelectStatement,
+        parent: &DynIden,
+        id: DynIden,
+        parents: &[i32],
+    ) {
+        let args = &self.args;
+        let inner =
+            sql::ranked_rows::<R::Target, R::Edge>(backend, &R::link(), parents, args, PREFIX);
+        let fold = Alias::new(FOLD).into_iden();
+        let rank = Alias::new(format!("{PREFIX}{}", sql::ROW_NUMBER));
+        let on = Condition::all()
+            .add(
+                Expr::col((fold.clone(), Alias::new(format!("{PREFIX}{}", sql::PARENT))))
+                    .equals((parent.clone(), id)),
+            )
+            .add(Expr::col((fold.clone(), rank)).lte(args.rows_read()));
+        query
+            .column((fold.clone(), Asterisk))
+            .join_subquery(JoinType::LeftJoin, inner, fold, on);
+    }
+
+    fn reader(&self) -> Box<dyn FoldReader> {
+        Box::new(Reader::<R> {
+            pages: PageReader::new(PREFIX, &self.args),
+            args: self.args.clone(),
+        })
+    }
+}
+
+struct Reader<R: ToMany> {
+    pages: PageReader<R::Target, R::Edge>,
+    args: Arc<ListArgs<R::Target>>,
+}
+
+impl<R: ToMany> FoldReader for Reader<R> {
+    fn read(&mut self, row: &QueryResult) -> Result<(), DbErr> {
+        self.pages.read(row, None, &mut PrimedRows::default())
+    }
+
+    fn finish(self: Box<Self>, parents: &[i32], rows: &mut PrimedRows) {
+        let mut pages = self.pages.finish(parents);
+        for parent in parents {
+            let page = pages.remove(parent).unwrap_or_default();
+            rows.add_page::<R>(*parent, &self.args, Arc::new(page));
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! To-one relations joined into the statement that reads their parent rows.
+//!
+//! When a query selects a to-one field of the rows a statement reads (a post's
+//! `author`, and the author's `profile`), the statement joins the related rows too:
+//!
+//! ```sql
+//! SELECT t0.*, r1.id AS r1_id, r1.name AS r1_name, ..., r2.id AS r2_id, ...
+//! FROM posts t0
+//! LEFT JOIN users r1 ON r1.id = t0.user_id
+//! LEFT JOIN profiles r2 ON r2.user_id = r1.id
+//! ```
+//!
+//! and the joined rows, or their absence, go into the request's [`Primed`] rows,
+//! which a to-one field reads before it asks a loader. A joined field costs no
+//! statement of its own, and a missing row (a user without a profile) is known to be
+//! missing, so the count of statements still depends on the query alone.
+//!
+//! Only queries join: a mutation reads what it just wrote through the loaders.
+
+use std::any::{Any, TypeId};
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Context, Lookahead};
+use entity::FromRowAt;
+use foldhash::HashMap;
+use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
+use sea_orm::{DbErr, IdenStatic, QueryResult};
+
+use super::fold::{Fold, plan_fold};
+use super::page::Page;
+use super::sql::Layout;
+use super::{ToMany, ToOne};
+use crate::engine::listing::{ListArgs, ModelOf, Table};
+
+/// The most relations one statement joins; deeper ones are left to the loaders.
+const MAX_JOINS: usize = 8;
+
+/// The columns a table's statement leaves out, given which fields are selected.
+type Omitted = fn(&dyn Fn(&str) -> bool) -> u32;
+
+/// A to-one field of a row-backed type, which the statement reading its rows can join.
+pub struct ToOneField {
+    /// The GraphQL field.
+    field: &'static str,
+    /// The parent's column that holds the key of the related row.
+    key: &'static str,
+    join: fn(&mut SelectStatement, &Joined, Expr),
+    prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
+    /// The related table's first column.
+    first: &'static str,
+    /// The related table's column that matches the key (null when there is no row).
+    matched: fn() -> &'static str,
+    omitted: Omitted,
+    nested: fn() -> &'static [ToOneField],
+}
+
+impl ToOneField {
+    /// The field `field`, which follows `R` from the parent's column `key`.
+    pub const fn new<R: ToOne>(field: &'static str, key: &'static str) -> Self {
+        Self {
+            field,
+            key,
+            join: join::<R>,
+            prime: prime::<R>,
+            first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
+            matched: matched::<R>,
+            omitted: <R::Target as Table>::omitted,
+            nested: nested::<R::Target>,
+        }
+    }
+}
+
+/// The to-one relations one statement joins, chosen by the selection, and the page
+/// of a to-many relation a lookup folds in (see [`super::fold`]).
+pub struct Joins {
+    joined: Vec<Joined>,
+    fold: Option<Arc<dyn Fold>>,
+    /// A canonical description, so that equal plans batch together.
+    text: String,
+}
+
+/// One joined relation: its alias `r<n>` and the prefix `r<n>_` of its columns.
+struct Joined {
+    via: &'static ToOneField,
+    alias: DynIden,
+    prefix: String,
+    /// The related table's columns the statement leaves out, as bits.
+    omitted: u32,
+    nested: Vec<Joined>,
+}
+
+impl Joins {
+    /// The to-one fields of `T` that any of `selections` asks for, and theirs in
+    /// turn, and with `fold`, a to-many field of `T` that the one selection asks
+    /// for; `None` when there are none, or when the operation is not a query.
+    pub fn of<T: Table>(
+        ctx: &Context<'_>,
+        selections: &[Lookahead<'_>],
+        fold: bool,
+    ) -> Option<Arc<Self>> {
+        if ctx.query_env.operation.node.ty != OperationType::Query {
+            return None;
+        }
+        let mut count = 0;
+        let joined = plan(T::TO_ONE, selections, &mut count);
+        let fold = match selections {
+            [selection] if fold => plan_fold(ctx, T::TO_MANY, selection),
+            _ => None,
+        };
+        if joined.is_empty() && fold.is_none() {
+            return None;
+        }
+        let mut text = String::new();
+        describe(&joined, &mut text);
+        if let Some(fold) = &fold {
+            text.push('+');
+            fold.describe(&mut text);
+        }
+        Some(Arc::new(Self { joined, fold, text }))
+    }
+
+    /// The to-many page to fold in, if any.
+    pub fn fold(&self) -> Option<&dyn Fold> {
+        self.fold.as_deref()
+    }
+
+    /// Joins the relations to `query`, whose parent rows are aliased `parent`.
+    pub fn apply(&self, query: &mut SelectStatement, parent: &DynIden) {
+        apply(&self.joined, query, parent);
+    }
+
+    /// What reads the joined rows of a statement's rows.
+    pub fn reader(&self) -> JoinsReader<'_> {
+        JoinsReader {
+            joins: self,
+            at: None,
+        }
+    }
+}
+
+/// Reads the joined rows of one statement's rows, by position: the columns are
+/// found by name on the first row.
+pub struct JoinsReader<'a> {
+    joins: &'a Joins,
+    /// For each joined relation, in the order of the plan: where its columns are.
+    at: Option<Vec<Located>>,
+}
+
+/// Where a joined relation's columns are in a statement's rows.
+#[derive(Clone, Copy)]
+struct Located {
+    /// The related table's columns the statement leaves out.
+    omitted: u32,
+    /// The parent's key column.
+    key: usize,
+    /// The related table's first column.
+    first: usize,
+    /// The related table's column that matches the key.
+    matched: usize,
+}
+
+impl JoinsReader<'_> {
+    /// Notes the joined rows of `row` (or their absence) in `rows`.
+    pub fn read(&mut self, row: &QueryResult, rows: &mut PrimedRows) -> Result<(), DbErr> {
+        let at = match &mut self.at {
+            Some(at) => at,
+            None => {
+                let mut at = Vec::new();
+                locate(&self.joins.joined, "", &Layout::of(row), &mut at)?;
+                self.at.insert(at)
+            }
+        };
+        read(&self.joins.joined, row, &mut at.iter(), rows)
+    }
+}
+
+fn plan(
+    fields: &'static [ToOneField],
+    selections: &[Lookahead<'_>],
+    count: &mut usize,
+) -> Vec<Joined> {
+    let mut joined = Vec::new();
+    for via in fields {
+        if *count == MAX_JOINS {
+            break;
+        }
+        let selected: Vec<Lookahead<'_>> = selections
+            .iter()
+            .map(|selection| selection.field(via.field))
+            .filter(Lookahead::exists)
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        *count += 1;
+        let omitted = (via.omitted)(&|field| selected.iter().any(|s| s.field(field).exists()));
+        let n = *count;
+        joined.push(Joined {
+            via,
+            alias: Alias::new(format!("r{n}")).into_iden(),
+            prefix: format!("r{n}_"),
+            omitted,
+            nested: plan((via.nested)(), &selected, count),
+        });
+    }
+    joined
+}
+
+fn describe(joined: &[Joined], text: &mut String) {
+    for j in joined {
+        text.push_str(j.via.field);
+        text.push('-');
+        text.push_str(&j.omitted.to_string());
+        text.push('(');
+        describe(&j.nested, text);
+        text.push(')');
+    }
+}
+
+fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden) {
+    for j in joined {
+        let key = Expr::col((parent.clone(), Alias::new(j.via.key)));
+        (j.via.join)(query, j, key);
+        apply(&j.nested, query, &j.alias);
+    }
+}
+
+fn locate(
+    joined: &[Joined],
+    parent: &str,
+    layout: &Layout,
+    at: &mut Vec<Located>,
+) -> Result<(), DbErr> {
+    for j in joined {
+        at.push(Located {
+            omitted: j.omitted,
+            key: layout.at(&format!("{parent}{}", j.via.key))?,
+            first: layout.at(&format!("{}{}", j.prefix, j.via.first))?,
+            matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
+        });
+        locate(&j.nested, &j.prefix, layout, at)?;
+    }
+    Ok(())
+}
+
+fn read<'a>(
+    joined: &[Joined],
+    row: &QueryResult,
+    at: &mut impl Iterator<Item = &'a Located>,
+    rows: &mut PrimedRows,
+) -> Result<(), DbErr> {
+    for j in joined {
+        let &located = at
+            .next()
+            .ok_or_else(|| DbErr::Type("a joined relation was not located".into()))?;
+        if let Some(key) = entity::column::<Option<i32>>(row, located.key)? {
+            (j.via.prime)(row, located, key, rows)?;
+        }
+        read(&j.nested, row, at, rows)?;
+    }
+    Ok(())
+}
+
+fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
+    let alias = &joined.alias;
+    query.join_as(
+        JoinType::LeftJoin,
+        <R::Target as Table>::Entity::default(),
+        alias.clone(),
+        Expr::col((alias.clone(), R::column())).eq(key),
+    );
+    super::sql::select_table::<R::Target>(query, alias, &joined.prefix, joined.omitted);
+}
+
+/// Notes the row `R` relates to `key`, whose columns are `at` (all null when
+/// there is none).
+fn prime<R: ToOne>(
+    row: &QueryResult,
+    at: Located,
+    key: i32,
+    rows: &mut PrimedRows,
+) -> Result<(), DbErr> {
+    let found = match entity::column::<Option<i32>>(row, at.matched)? {
+        Some(_) => Some(<R::Target as Table>::from_model(
+            ModelOf::<R::Target>::from_row_without(row, at.first, at.omitted)?,
+        )),
+        None => None,
+    };
+    rows.add::<R>(key, found, at.omitted);
+    Ok(())
+}
+
+fn matched<R: ToOne>() -> &'static str {
+    R::column().as_str()
+}
+
+fn nested<T: Table>() -> &'static [ToOneField] {
+    T::TO_ONE
+}
+
+impl PartialEq for Joins {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Joins {}
+
+impl Hash for Joins {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Debug for Joins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Joins({})", self.text)
+    }
+}
+
+type Slot = (TypeId, i32);
+/// A related row (`None` when there is none), with the bits of the columns its
+/// statement left out.
+type Row = (u32, Option<Box<dyn Any + Send + Sync>>);
+/// A page's relation, parent and the fingerprint of its arguments.
+type PageSlot = (TypeId, i32, u64);
+/// A page's arguments and rows, as `(Arc<ListArgs<_>>, Arc<Page<_, _>>)`.
+type PageRows = Box<dyn Any + Send + Sync>;
+
+/// The related rows that statements of this request have already read, by relation
+/// and key: a to-one field finds its row here, and a connection field its page,
+/// before it asks a loader.
+#[derive(Default)]
+pub struct Primed(Mutex<Read>);
+
+#[derive(Default)]
+struct Read {
+    rows: HashMap<Slot, Variants>,
+    pages: HashMap<PageSlot, PageRows>,
+}
+
+/// The reads of one related row: joins for different selections may each have
+/// left out columns another reads (a comment's author without an email, the post's
+/// author without a name), so a row keeps every read that no other covers.
+struct Variants {
+    first: Row,
+    more: Vec<Row>,
+}
+
+impl Variants {
+    /// A read that lacks no column but those of the bits `unneeded`.
+    fn fit(&self, unneeded: u32) -> Option<&Row> {
+        std::iter::once(&self.first)
+            .chain(&self.more)
+            .find(|(omitted, _)| omitted & !unneeded == 0)
+    }
+
+    /// Keeps `row` unless a kept read has every column it has.
+    fn add(&mut self, row: Row) {
+        if self.fit(row.0).is_some() {
+            return;
+        }
+        if row.0 & !self.first.0 == 0 {
+            self.first = row;
+        } else {
+            self.more.push(row);
+        }
+    }
+}
+
+/// Rows read by one statement, noted in [`Primed`] at once when it is done.
+#[derive(Default)]
+pub struct PrimedRows {
+    rows: Vec<(Slot, Row)>,
+    pages: Vec<(PageSlot, PageRows)>,
+}
+
+/// The rows and edges of a page of `R`.
+type PageOf<R> = Page<<R as ToMany>::Target, <R as ToMany>::Edge>;
+
+impl PrimedRows {
+    fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>, omitted: u32) {
+        let row = found.map(|row| Box::new(row) as Box<dyn Any + Send + Sync>);
+        self.rows.push(((TypeId::of::<R>(), key), (omitted, row)));
+    }
+
+    /// Notes the page of `parent`'s rows that `args` asks for.
+    pub fn add_page<R: ToMany>(
+        &mut self,
+        parent: i32,
+        args: &Arc<ListArgs<R::Target>>,
+        page: Arc<PageOf<R>>,
+    ) {
+        let slot = (TypeId::of::<R>(), parent, args.fingerprint());
+        self.pages.push((slot, Box::new((args.clone(), page))));
+    }
+}
+
+impl Primed {
+    /// The row `R` relates to `key`, when a statement has read it with every
+    /// column but those of the bits `unneeded` (a join for another selection may
+    /// have left out a column this one reads): `Some(None)` when it read that there
+    /// is none.
+    pub fn get<R: ToOne>(&self, key: i32, unneeded: u32) -> Option<Option<R::Target>> {
+        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, row) = read.rows.get(&(TypeId::of::<R>(), key))?.fit(unneeded)?;
+        Some(
+            row.as_ref()
+                .and_then(|row| row.downcast_ref::<R::Target>().cloned()),
+        )
+    }
+
+    /// The page of `parent`'s rows that `args` asks for, when a statement has read it.
+    pub fn page<R: ToMany>(
+        &self,
+        parent: i32,
+        args: &ListArgs<R::Target>,
+    ) -> Option<Arc<PageOf<R>>> {
+        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let found = read
+            .pages
+            .get(&(TypeId::of::<R>(), parent, args.fingerprint()))?;
+        let (read_for, page) =
+            found.downcast_ref::<(Arc<ListArgs<R::Target>>, Arc<PageOf<R>>)>()?;
+        (**read_for == *args).then(|| page.clone())
+    }
+
+    /// Notes what one statement read.
+    pub fn extend(&self, read: PrimedRows) {
+        if read.rows.is_empty() && read.pages.is_empty() {
+            return;
+        }
+        let mut primed = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (slot, row) in read.rows {
+            match primed.rows.entry(slot) {
+                Entry::Occupied(mut kept) => kept.get_mut().add(row),
+                Entry::Vacant(slot) => {
+                    slot.insert(Variants {
+                        first: row,
+                        more: Vec::new(),
+                    });
+                }
+            }
+        }
+        primed.pages.extend(read.pages);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(omitted: u32) -> Row {
+        (omitted, Some(Box::new(omitted)))
+    }
+
+    fn kept(variants: &Variants, unneeded: u32) -> Option<u32> {
+        let (_, row) = variants.fit(unneeded)?;
+        row.as_ref()?.downcast_ref::<u32>().copied()
+    }
+
+    #[test]
+    fn a_row_read_without_a_column_is_not_given_to_a_field_that_reads_it() {
+        let mut variants = Variants {
+            first: read(0b0110),
+            more: Vec::new(),
+        };
+        assert_eq!(kept(&variants, 0b0110), Some(0b0110));
+        assert_eq!(
+            kept(&variants, 0b1110),
+            Some(0b0110),
+            "lacks only the unneeded"
+        );
+        assert_eq!(kept(&variants, 0b0010), None, "lacks a needed column");
+        // A read that another covers is not kept; one with other columns is.
+        variants.add(read(0b1110));
+        assert!(variants.more.is_empty());
+        variants.add(read(0b1001));
+        assert_eq!(kept(&variants, 0b1001), Some(0b1001));
+        assert_eq!(kept(&variants, 0b0110), Some(0b0110));
+        // A read with every column of the first takes its place.
+        variants.add(read(0b0100));
+        assert_eq!(kept(&variants, 0b0110), Some(0b0100));
+        assert_eq!(variants.more.len(), 1);
+    }
+}

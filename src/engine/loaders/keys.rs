@@ -1,0 +1,212 @@
+//! The relations the loaders follow, and the keys they batch.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use futures_util::future::try_join_all;
+
+use super::page::{EdgeData, Page};
+use super::{Joins, LoadError, SqlLoader, sql};
+use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, Table};
+
+/// A to-one relation: the row of `Target` whose `column` equals the key.
+pub trait ToOne: Send + Sync + 'static {
+    /// The type at the other end.
+    type Target: Table;
+    /// The unique column the key is matched against.
+    fn column() -> ColumnOf<Self::Target>;
+}
+
+/// A to-many relation: the rows of `Target` linked to a parent id.
+pub trait ToMany: Send + Sync + 'static {
+    /// The type listed.
+    type Target: Listed;
+    /// What each edge carries besides the node (columns of an association table).
+    type Edge: EdgeData;
+    /// How a parent reaches the rows.
+    fn link() -> Link;
+}
+
+/// A row by its primary key.
+pub struct ById<T>(PhantomData<fn() -> T>);
+
+impl<T: Table> ToOne for ById<T> {
+    type Target = T;
+
+    fn column() -> ColumnOf<T> {
+        T::id_column()
+    }
+}
+
+/// Key: the row of `R::Target` whose `R::column()` is this value, with the to-one
+/// rows to join to it.
+pub struct One<R> {
+    value: i32,
+    joins: Option<Arc<Joins>>,
+    relation: PhantomData<fn() -> R>,
+}
+
+impl<R> One<R> {
+    /// The key for `value`, joining `joins`.
+    pub fn new(value: i32, joins: Option<Arc<Joins>>) -> Self {
+        Self {
+            value,
+            joins,
+            relation: PhantomData,
+        }
+    }
+}
+
+/// Key: the page of rows related to `parent` that `args` asks for.
+pub struct Many<R: ToMany> {
+    /// The parent's id.
+    pub parent: i32,
+    /// Which rows, in what order, how many.
+    pub args: Arc<ListArgs<R::Target>>,
+}
+
+/// Key: how many rows related to `parent` match the filter of `args`.
+pub struct Count<R: ToMany> {
+    /// The parent's id.
+    pub parent: i32,
+    /// The filter (the window is ignored).
+    pub args: Arc<ListArgs<R::Target>>,
+}
+
+macro_rules! key_traits {
+    ($key:ident<$r:ident: $bound:ident>, $($field:tt),+) => {
+        impl<$r: $bound> Clone for $key<$r> {
+            fn clone(&self) -> Self {
+                Self { $($field: self.$field.clone()),+ }
+            }
+        }
+        impl<$r: $bound> PartialEq for $key<$r> {
+            fn eq(&self, other: &Self) -> bool {
+                $(self.$field == other.$field)&&+
+            }
+        }
+        impl<$r: $bound> Eq for $key<$r> {}
+        impl<$r: $bound> Hash for $key<$r> {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                $(self.$field.hash(state);)+
+            }
+        }
+    };
+}
+
+key_traits!(Many<R: ToMany>, parent, args);
+key_traits!(Count<R: ToMany>, parent, args);
+
+impl<R> Clone for One<R> {
+    fn clone(&self) -> Self {
+        Self::new(self.value, self.joins.clone())
+    }
+}
+impl<R> PartialEq for One<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.joins == other.joins
+    }
+}
+impl<R> Eq for One<R> {}
+impl<R> Hash for One<R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+        self.joins.hash(state);
+    }
+}
+
+impl<R: ToOne> Loader<One<R>> for SqlLoader {
+    type Value = R::Target;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[One<R>]) -> Result<HashMap<One<R>, R::Target>, LoadError> {
+        let mut groups: HashMap<&Option<Arc<Joins>>, Vec<i32>> = HashMap::new();
+        for key in keys {
+            groups.entry(&key.joins).or_default().push(key.value);
+        }
+        let rows = try_join_all(groups.iter().map(|(joins, values)| {
+            sql::rows_by::<R>(&self.db, values, joins.as_deref(), &self.primed)
+        }))
+        .await?;
+        let mut found = HashMap::with_capacity(keys.len());
+        for ((joins, _), rows) in groups.into_iter().zip(rows) {
+            for (value, row) in rows {
+                found.insert(One::new(value, joins.clone()), row);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Keys that share their arguments, with their parents: one statement each.
+fn by_args<T: Listed>(
+    parents: impl Iterator<Item = (i32, Arc<ListArgs<T>>)>,
+) -> Vec<(Arc<ListArgs<T>>, Vec<i32>)> {
+    let mut groups: HashMap<Arc<ListArgs<T>>, Vec<i32>> = HashMap::new();
+    for (parent, args) in parents {
+        groups.entry(args).or_default().push(parent);
+    }
+    groups.into_iter().collect()
+}
+
+impl<R: ToMany> Loader<Many<R>> for SqlLoader {
+    /// Shared: the loader hands every waiting key a clone of its value.
+    type Value = Arc<Page<R::Target, R::Edge>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Many<R>]) -> Result<HashMap<Many<R>, Self::Value>, LoadError> {
+        let groups = by_args(keys.iter().map(|k| (k.parent, k.args.clone())));
+        let link = R::link();
+        let pages = try_join_all(groups.iter().map(|(args, parents)| {
+            sql::related_pages::<R::Target, R::Edge>(&self.db, &link, parents, args, &self.primed)
+        }))
+        .await?;
+        let mut found = HashMap::with_capacity(keys.len());
+        for ((args, parents), mut pages) in groups.into_iter().zip(pages) {
+            for parent in parents {
+                let page = pages.remove(&parent).unwrap_or_default();
+                found.insert(
+                    Many {
+                        parent,
+                        args: args.clone(),
+                    },
+                    Arc::new(page),
+                );
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl<R: ToMany> Loader<Count<R>> for SqlLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Count<R>]) -> Result<HashMap<Count<R>, i64>, LoadError> {
+        let groups = by_args(keys.iter().map(|k| (k.parent, k.args.clone())));
+        let link = R::link();
+        let counts = try_join_all(
+            groups
+                .iter()
+                .map(|(args, parents)| sql::related_counts(&self.db, &link, parents, args)),
+        )
+        .await?;
+        let mut found = HashMap::with_capacity(keys.len());
+        for ((args, parents), counts) in groups.into_iter().zip(counts) {
+            for parent in parents {
+                let count = counts.get(&parent).copied().unwrap_or(0);
+                found.insert(
+                    Count {
+                        parent,
+                        args: args.clone(),
+                    },
+                    count,
+                );
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,229 @@
+//! What each request carries into the resolvers: its database handle and loaders.
+
+use std::any::{Any, TypeId};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Context;
+use foldhash::HashMap;
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::auth::Tokens;
+use crate::db::{CountingDb, Warm};
+use crate::engine::listing::Table;
+use crate::engine::loaders::{self, BatchScheduler, Loaders};
+use crate::error::{ApiError, ApiResult};
+use crate::events::Events;
+
+/// The per-request state the HTTP layer attaches to every GraphQL request.
+///
+/// Execute a request that carries it inside `scheduler.run`, or its batches never run.
+pub struct RequestState {
+    /// The signed-in user's id, from a valid bearer token.
+    pub viewer: Option<i32>,
+    /// The client's address, when the server knows it (for sign-in throttling).
+    pub client: Option<std::net::IpAddr>,
+    /// Issues tokens (for `register` and `login`).
+    pub tokens: Arc<Tokens>,
+    /// Where writes announce themselves to subscribers.
+    pub events: Events,
+    /// The request's statement-counting database handle.
+    pub db: CountingDb,
+    /// The request's batch loaders, sending through `db`.
+    pub loaders: Loaders,
+    /// What runs the loaders' batches: wrap the request's execution in its `run`.
+    pub scheduler: BatchScheduler,
+    /// Values worked out once per field of the request's document (`None` on a
+    /// WebSocket connection, whose state outlives each document).
+    per_field: Option<PerField>,
+}
+
+/// Values worked out once per field of one document, by the field's address in it
+/// and what was worked out.
+#[derive(Default)]
+struct PerField(Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>);
+
+impl RequestState {
+    /// Fresh state for one request over the pool `db` (its reads on a connection
+    /// kept in `warm`, on PostgreSQL), signed in as `viewer`: for
+    /// the execution of one document only (values are kept per field of it).
+    pub fn new(
+        db: DatabaseConnection,
+        warm: &Arc<Warm>,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+    ) -> Self {
+        let scheduler = BatchScheduler::default();
+        let loaders = |db| loaders::for_request(db, &scheduler);
+        let db = CountingDb::for_request(db, warm);
+        let mut state = Self::build(db, tokens, events, viewer, loaders, scheduler.clone());
+        state.per_field = Some(PerField::default());
+        state
+    }
+
+    /// State for one WebSocket connection: no single future drives a connection's
+    /// resolvers, so its loaders batch on their own timer instead of a scheduler.
+    pub fn for_connection(
+        db: DatabaseConnection,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+    ) -> Self {
+        Self::build(
+            CountingDb::new(db),
+            tokens,
+            events,
+            viewer,
+            loaders::spawning,
+            BatchScheduler::default(),
+        )
+    }
+
+    fn build(
+        db: CountingDb,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+        loaders: impl FnOnce(CountingDb) -> Loaders,
+        scheduler: BatchScheduler,
+    ) -> Self {
+        Self {
+            viewer,
+            client: None,
+            tokens,
+            events,
+            loaders: loaders(db.clone()),
+            db,
+            scheduler,
+            per_field: None,
+        }
+    }
+}
+
+fn state<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RequestState> {
+    ctx.data::<RequestState>()
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("the request carries no RequestState")))
+}
+
+/// What `make` works out for the field `ctx` resolves, made once per field of the
+/// document and `K` and shared by every resolution of that field in the request (the
+/// same field under each parent of a list has the same arguments and selection).
+/// `K` names what is made: one field can need several things of one type (`nodes`
+/// plans the joins of each type of row it looks up).
+pub fn per_field<K: Any, T: Any + Send + Sync>(
+    ctx: &Context<'_>,
+    make: impl FnOnce() -> ApiResult<T>,
+) -> ApiResult<Arc<T>> {
+    let Some(cache) = state(ctx)?.per_field.as_ref() else {
+        return make().map(Arc::new);
+    };
+    let site = (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<K>());
+    let found = cache
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&site)
+        .cloned();
+    if let Some(made) = found.and_then(|made| made.downcast::<T>().ok()) {
+        return Ok(made);
+    }
+    let made = Arc::new(make()?);
+    cache
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(site, made.clone());
+    Ok(made)
+}
+
+/// The request's database handle.
+pub fn request_db(ctx: &Context<'_>) -> ApiResult<CountingDb> {
+    Ok(state(ctx)?.db.clone())
+}
+
+/// The request's batch loaders.
+pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Loaders> {
+    Ok(&state(ctx)?.loaders)
+}
+
+/// The row that `R` relates to `value`, if any: read already by the statement that
+/// read its parent, or batched with its siblings (joining the to-one rows that the
+/// field's own selection asks for, and folding in a page of to-many rows).
+pub async fn find<R: crate::engine::loaders::ToOne>(
+    ctx: &Context<'_>,
+    value: i32,
+) -> ApiResult<Option<R::Target>> {
+    let plan = per_field::<R, _>(ctx, || {
+        let selection = ctx.look_ahead();
+        Ok(FindPlan {
+            unneeded: R::Target::omitted(&|field| selection.field(field).exists()),
+            joins: crate::engine::loaders::Joins::of::<R::Target>(ctx, &[selection], true),
+        })
+    })?;
+    let loaders = loaders(ctx)?;
+    if let Some(found) = loaders.loader().primed.get::<R>(value, plan.unneeded) {
+        return Ok(found);
+    }
+    Ok(loaders
+        .load_one(crate::engine::loaders::One::<R>::new(
+            value,
+            plan.joins.clone(),
+        ))
+        .await?)
+}
+
+/// How a to-one field of the document finds its rows.
+struct FindPlan {
+    /// What the statement that loads them joins and folds in.
+    joins: Option<Arc<crate::engine::loaders::Joins>>,
+    /// The bits of the columns its selection does not read.
+    unneeded: u32,
+}
+
+/// The row that `R` relates to `value`, which a foreign key guarantees.
+pub async fn find_required<R: crate::engine::loaders::ToOne>(
+    ctx: &Context<'_>,
+    value: i32,
+) -> ApiResult<R::Target> {
+    find::<R>(ctx, value).await?.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "no {} with key {value}, though a foreign key points at it",
+            <R::Target as crate::engine::listing::Table>::NAME
+        ))
+    })
+}
+
+/// The issuer of bearer tokens.
+pub fn tokens<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Tokens> {
+    Ok(&state(ctx)?.tokens)
+}
+
+/// The signed-in user's id, if the request carries a valid token.
+pub fn viewer_id(ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+    Ok(state(ctx)?.viewer)
+}
+
+/// Where writes announce themselves to subscribers.
+pub fn events<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Events> {
+    Ok(&state(ctx)?.events)
+}
+
+/// The row of `T` with this global id; `BAD_USER_INPUT` for an id of another type,
+/// `NOT_FOUND` when there is no such row. For writes, which need the row itself.
+pub async fn find_row<T: crate::engine::listing::Table>(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+) -> ApiResult<crate::engine::listing::ModelOf<T>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let key = crate::engine::ids::decode_as(id, T::NAME)?;
+    <T::Entity as EntityTrait>::find()
+        .filter(T::id_column().eq(key))
+        .one(&request_db(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found(T::NAME, id))
+}
+
+/// The client's address, when known.
+pub fn client(ctx: &Context<'_>) -> ApiResult<Option<std::net::IpAddr>> {
+    Ok(state(ctx)?.client)
+}
