@@ -2,20 +2,20 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `comments`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "comments")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    pub post_id: i32,
-    pub user_id: i32,
-    #[sea_orm(column_type = "Text")]
-    pub body: String,
-    pub created_at: DateTimeUtc,
+model! {
+    /// A row of `comments`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub post_id: i32,
+        pub user_id: i32,
+        #[sea_orm(column_type = "Text")]
+        pub body: String,
+        pub created_at: DateTimeUtc,
+    }
 }
-
-from_row_at!(id, post_id, user_id, body, created_at);
 
 /// What a comment is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,17 +2,17 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `courses`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "courses")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    #[sea_orm(unique)]
-    pub name: String,
+model! {
+    /// A row of `courses`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "courses")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub name: String,
+    }
 }
-
-from_row_at!(id, name);
 
 /// What a course is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,9 +51,21 @@ where
     }
 }
 
-/// Implements [`FromRowAt`] for the module's `Model`, whose fields are listed in order.
-macro_rules! from_row_at {
-    ($($field:ident),+ $(,)?) => {
+/// Declares the module's `Model` (with its attributes, such as SeaORM's
+/// `DeriveEntityModel`) and implements [`FromRowAt`] for it from the same list of
+/// fields, so that it reads its columns in the order they are declared.
+macro_rules! model {
+    (
+        $(#[$attr:meta])*
+        pub struct Model {
+            $($(#[$field_attr:meta])* pub $field:ident: $ty:ty),+ $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct Model {
+            $($(#[$field_attr])* pub $field: $ty),+
+        }
+
         impl $crate::FromRowAt for Model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
 
@@ -111,31 +123,13 @@ mod tests {
         assert_eq!(super::column_bits(all, &["nope"]), 0);
     }
 
+    /// The columns a model reads follow its `Column` enum: one list of fields
+    /// makes both.
     #[test]
     fn models_read_their_columns_in_the_order_of_their_column_enum() {
         assert_eq!(
             super::user::Model::COLUMNS,
             columns::<super::user::Entity>()
-        );
-        assert_eq!(
-            super::profile::Model::COLUMNS,
-            columns::<super::profile::Entity>()
-        );
-        assert_eq!(
-            super::post::Model::COLUMNS,
-            columns::<super::post::Entity>()
-        );
-        assert_eq!(
-            super::comment::Model::COLUMNS,
-            columns::<super::comment::Entity>()
-        );
-        assert_eq!(
-            super::student::Model::COLUMNS,
-            columns::<super::student::Entity>()
-        );
-        assert_eq!(
-            super::course::Model::COLUMNS,
-            columns::<super::course::Entity>()
         );
     }
 }

@@ -2,21 +2,21 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `posts`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "posts")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    pub user_id: i32,
-    pub title: String,
-    #[sea_orm(column_type = "Text")]
-    pub body: String,
-    pub published: bool,
-    pub created_at: DateTimeUtc,
+model! {
+    /// A row of `posts`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "posts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub user_id: i32,
+        pub title: String,
+        #[sea_orm(column_type = "Text")]
+        pub body: String,
+        pub published: bool,
+        pub created_at: DateTimeUtc,
+    }
 }
-
-from_row_at!(id, user_id, title, body, published, created_at);
 
 /// What a post is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

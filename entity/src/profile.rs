@@ -2,18 +2,18 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `profiles`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "profiles")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    #[sea_orm(unique)]
-    pub user_id: i32,
-    pub bio: String,
+model! {
+    /// A row of `profiles`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "profiles")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub user_id: i32,
+        pub bio: String,
+    }
 }
-
-from_row_at!(id, user_id, bio);
 
 /// What a profile is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,16 +2,16 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `students`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "students")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    pub name: String,
+model! {
+    /// A row of `students`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "students")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub name: String,
+    }
 }
-
-from_row_at!(id, name);
 
 /// What a student is related to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

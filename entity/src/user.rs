@@ -2,24 +2,24 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A row of `users`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "users")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i32,
-    pub name: String,
-    #[sea_orm(unique)]
-    pub email: String,
-    pub created_at: DateTimeUtc,
-    /// The argon2id hash of the user's password; none for rows written by plain SQL,
-    /// who cannot sign in.
-    pub password_hash: Option<String>,
-    /// `user` or `admin`.
-    pub role: String,
+model! {
+    /// A row of `users`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub name: String,
+        #[sea_orm(unique)]
+        pub email: String,
+        pub created_at: DateTimeUtc,
+        /// The argon2id hash of the user's password; none for rows written by plain SQL,
+        /// who cannot sign in.
+        pub password_hash: Option<String>,
+        /// `user` or `admin`.
+        pub role: String,
+    }
 }
-
-from_row_at!(id, name, email, created_at, password_hash, role);
 
 /// The role of an administrator, who may change anything.
 pub const ADMIN: &str = "admin";
