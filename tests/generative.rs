@@ -245,9 +245,10 @@ impl Generator<'_> {
             ("Float", _) => "1.5".into(),
             ("Boolean", _) => self.rng.random_bool(0.5).to_string(),
             ("ID", _) => {
-                let types = [
-                    "User", "Post", "Comment", "Student", "Course", "Profile", "Nope",
-                ];
+                let types: Vec<&str> = (relgql::api::node::ROW_TYPES.iter())
+                    .map(|row_type| row_type.name)
+                    .chain(["Nope"])
+                    .collect();
                 let id = match self.rng.random_range(0..9) {
                     0..=4 => gid(
                         types[self.rng.random_range(0..types.len())],

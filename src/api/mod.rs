@@ -17,8 +17,8 @@ use crate::api::enrollment::writes::EnrollmentMutation;
 use crate::config;
 use crate::engine::gate::Gate;
 
-use crate::api::node::NodeQuery;
-use crate::api::query::ReadQuery;
+use crate::api::node::{NodeQuery, RowQuery};
+use crate::api::query::ViewerQuery;
 use crate::api::subscription::SubscriptionRoot;
 use crate::engine::limits::QueryLimits;
 use crate::engine::pagination::PageLimits;
@@ -26,7 +26,7 @@ use crate::throttle::{LoginThrottle, ThrottleSettings};
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, ReadQuery);
+pub struct Query(NodeQuery, RowQuery, ViewerQuery);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]

@@ -128,6 +128,15 @@ impl<'a> Conditions<'a> {
         Ok(())
     }
 
+    /// `column` meets `filter`, whichever kind of column filter it is.
+    pub fn column<F: ColumnFilter>(
+        &mut self,
+        filter: &Option<F>,
+        column: impl IntoIden,
+    ) -> ApiResult<()> {
+        F::apply(filter, self, column.into_iden())
+    }
+
     /// `column` meets the integer conditions of `filter`.
     pub fn int(&mut self, filter: &Option<IntFilter>, column: impl IntoIden) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
@@ -267,6 +276,38 @@ impl<'a> Conditions<'a> {
         if let Some(filter) = not {
             self.push(filter.condition(&inner)?.not());
         }
+        Ok(())
+    }
+}
+
+/// A filter on one column of a kind (text, number, time, truth).
+pub trait ColumnFilter: Sized {
+    /// Adds the filter's conditions on `column` to `all`.
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()>;
+}
+
+impl ColumnFilter for StringFilter {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+        all.text(filter, column)
+    }
+}
+
+impl ColumnFilter for IntFilter {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+        all.int(filter, column)
+    }
+}
+
+impl ColumnFilter for BooleanFilter {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+        all.boolean(filter, column);
+        Ok(())
+    }
+}
+
+impl ColumnFilter for DateTimeFilter {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+        all.time(filter, column);
         Ok(())
     }
 }

@@ -40,7 +40,7 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     /// (a list's order columns stay, for its cursors), and it reads as its type's
     /// default. Keys stay, but for foreign keys that only their relation's field
     /// follows.
-    const READ_BY: &'static [(&'static str, &'static str)] = &[];
+    fn read_by() -> &'static [(&'static str, &'static str)];
     /// Columns that no field shows (a password hash): the statements behind the
     /// schema's reads leave them out, and they read as their type's default.
     const HIDDEN: &'static [&'static str] = &[];
@@ -53,7 +53,7 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     /// bits (bit `i` for the model's column `i`, as
     /// [`FromRowAt::from_row_without`](entity::FromRowAt::from_row_without) takes them).
     fn omitted(selected: &dyn Fn(&str) -> bool) -> u32 {
-        let unread: Vec<&str> = Self::READ_BY
+        let unread: Vec<&str> = Self::read_by()
             .iter()
             .filter(|(field, _)| !selected(field))
             .map(|(_, column)| *column)
@@ -65,6 +65,16 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     fn hidden() -> u32 {
         entity::column_bits(ModelOf::<Self>::COLUMNS, Self::HIDDEN)
     }
+}
+
+/// The entry of [`Table::read_by`] for a to-one field that follows the parent's
+/// column `key`: none when the key is the parent's primary key, which is always read.
+pub fn key_read_by(
+    field: &'static str,
+    key: impl IdenStatic,
+) -> Option<(&'static str, &'static str)> {
+    let key = key.as_str();
+    (key != "id").then_some((field, key))
 }
 
 /// A row-backed type that can be listed in a connection.
@@ -135,26 +145,6 @@ pub enum Link {
     },
 }
 
-impl Link {
-    /// Rows of `E` whose `foreign_key` points here.
-    pub fn children<E: EntityTrait>(foreign_key: E::Column) -> Self {
-        Self::Children {
-            table: E::default().into_iden(),
-            foreign_key: foreign_key.into_iden(),
-        }
-    }
-
-    /// Rows of `E` linked to this row through the association table `J`.
-    pub fn junction<E: EntityTrait, J: EntityTrait>(from: J::Column, to: J::Column) -> Self {
-        Self::Junction {
-            table: E::default().into_iden(),
-            junction: J::default().into_iden(),
-            from: from.into_iden(),
-            to: to.into_iden(),
-        }
-    }
-}
-
 /// How a filter reaches related rows: through a to-many link, or up a foreign key.
 #[derive(Clone, Debug)]
 pub enum Hop {
@@ -167,16 +157,6 @@ pub enum Hop {
         /// This table's column that holds the related row's id.
         foreign_key: DynIden,
     },
-}
-
-impl Hop {
-    /// The row of `E` that this row's `foreign_key` points at.
-    pub fn parent<E: EntityTrait>(foreign_key: impl IdenStatic) -> Self {
-        Self::Parent {
-            table: E::default().into_iden(),
-            foreign_key: foreign_key.into_iden(),
-        }
-    }
 }
 
 impl From<Link> for Hop {

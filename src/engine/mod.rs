@@ -3,6 +3,7 @@
 //! The API (`crate::api`) declares its types on top of it; nothing here imports the API.
 
 pub mod connection;
+pub mod declare;
 pub mod filter;
 pub mod gate;
 pub mod ids;
@@ -12,5 +13,6 @@ pub mod limits;
 pub mod listing;
 pub mod loaders;
 pub mod pagination;
+pub mod relation;
 pub mod request;
 pub mod validate;

@@ -193,6 +193,45 @@ pub async fn find_required<R: crate::engine::loaders::ToOne>(
     })
 }
 
+/// The row of `T` with the global id `id`, or `None` when there is none;
+/// `BAD_USER_INPUT` for an id of another type.
+pub async fn find_by_global_id<T: Table>(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+) -> ApiResult<Option<crate::engine::lean::Lean<T>>> {
+    let key = crate::engine::ids::decode_as(id, T::NAME)?;
+    Ok(find::<crate::engine::loaders::ById<T>>(ctx, key)
+        .await?
+        .map(crate::engine::lean::Lean))
+}
+
+/// The row the to-one relation `R` relates `parent` to; `None` when its key is
+/// null or there is no such row.
+pub async fn follow<R: crate::engine::loaders::Follows>(
+    ctx: &Context<'_>,
+    parent: &crate::engine::listing::ModelOf<R::Parent>,
+) -> ApiResult<Option<R::Target>> {
+    match crate::engine::declare::key_of::<R>(parent)? {
+        Some(key) => find::<R>(ctx, key).await,
+        None => Ok(None),
+    }
+}
+
+/// The row the to-one relation `R` relates `parent` to, which a foreign key
+/// guarantees.
+pub async fn follow_required<R: crate::engine::loaders::Follows>(
+    ctx: &Context<'_>,
+    parent: &crate::engine::listing::ModelOf<R::Parent>,
+) -> ApiResult<R::Target> {
+    match crate::engine::declare::key_of::<R>(parent)? {
+        Some(key) => find_required::<R>(ctx, key).await,
+        None => Err(ApiError::internal(anyhow::anyhow!(
+            "a {} has no key for a relation that must be there",
+            <R::Parent as crate::engine::listing::Table>::NAME
+        ))),
+    }
+}
+
 /// The issuer of bearer tokens.
 pub fn tokens<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Tokens> {
     Ok(&state(ctx)?.tokens)

@@ -28,7 +28,6 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::EmptyFields;
 use async_graphql::{Context, Lookahead};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
@@ -53,7 +52,7 @@ pub struct ToManyField {
 
 impl ToManyField {
     /// The connection field `field`, which lists the rows `R` relates to the parent.
-    pub const fn new<R: ToMany<Edge = EmptyFields>>(field: &'static str) -> Self {
+    pub const fn new<R: ToMany>(field: &'static str) -> Self {
         Self {
             field,
             plan: plan::<R>,
@@ -106,7 +105,7 @@ struct Folded<R: ToMany> {
     args: Arc<ListArgs<R::Target>>,
 }
 
-fn plan<R: ToMany<Edge = EmptyFields>>(
+fn plan<R: ToMany>(
     ctx: &Context<'_>,
     field: async_graphql::SelectionField<'_>,
 ) -> Option<Arc<dyn Fold>> {
@@ -122,7 +121,7 @@ fn plan<R: ToMany<Edge = EmptyFields>>(
     }))
 }
 
-impl<R: ToMany<Edge = EmptyFields>> Fold for Folded<R> {
+impl<R: ToMany> Fold for Folded<R> {
     fn describe(&self, text: &mut String) {
         text.push_str(std::any::type_name::<R>());
         text.push('#');

@@ -33,7 +33,7 @@ use sea_orm::{DbErr, IdenStatic, QueryResult};
 use super::fold::{Fold, plan_fold};
 use super::page::Page;
 use super::sql::Layout;
-use super::{ToMany, ToOne};
+use super::{Follows, ToMany, ToOne};
 use crate::engine::listing::{ListArgs, ModelOf, Table};
 
 /// The most relations one statement joins; deeper ones are left to the loaders.
@@ -47,11 +47,13 @@ pub struct ToOneField {
     /// The GraphQL field.
     field: &'static str,
     /// The parent's column that holds the key of the related row.
-    key: &'static str,
+    key: fn() -> &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
     prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
     /// The related table's first column.
     first: &'static str,
+    /// The related table's columns.
+    columns: &'static [&'static str],
     /// The related table's column that matches the key (null when there is no row).
     matched: fn() -> &'static str,
     omitted: Omitted,
@@ -59,14 +61,15 @@ pub struct ToOneField {
 }
 
 impl ToOneField {
-    /// The field `field`, which follows `R` from the parent's column `key`.
-    pub const fn new<R: ToOne>(field: &'static str, key: &'static str) -> Self {
+    /// The field `field`, which follows `R`.
+    pub const fn new<R: Follows>(field: &'static str) -> Self {
         Self {
             field,
-            key,
+            key: key::<R>,
             join: join::<R>,
             prime: prime::<R>,
             first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
+            columns: <ModelOf<R::Target> as FromRowAt>::COLUMNS,
             matched: matched::<R>,
             omitted: <R::Target as Table>::omitted,
             nested: nested::<R::Target>,
@@ -197,7 +200,10 @@ fn plan(
             continue;
         }
         *count += 1;
-        let omitted = (via.omitted)(&|field| selected.iter().any(|s| s.field(field).exists()));
+        // The column the join matches tells whether there is a related row.
+        let matched = entity::column_bits(via.columns, &[(via.matched)()]);
+        let omitted =
+            (via.omitted)(&|field| selected.iter().any(|s| s.field(field).exists())) & !matched;
         let n = *count;
         joined.push(Joined {
             via,
@@ -223,7 +229,7 @@ fn describe(joined: &[Joined], text: &mut String) {
 
 fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden) {
     for j in joined {
-        let key = Expr::col((parent.clone(), Alias::new(j.via.key)));
+        let key = Expr::col((parent.clone(), Alias::new((j.via.key)())));
         (j.via.join)(query, j, key);
         apply(&j.nested, query, &j.alias);
     }
@@ -238,7 +244,7 @@ fn locate(
     for j in joined {
         at.push(Located {
             omitted: j.omitted,
-            key: layout.at(&format!("{parent}{}", j.via.key))?,
+            key: layout.at(&format!("{parent}{}", (j.via.key)()))?,
             first: layout.at(&format!("{}{}", j.prefix, j.via.first))?,
             matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
         });
@@ -298,6 +304,10 @@ fn matched<R: ToOne>() -> &'static str {
     R::column().as_str()
 }
 
+fn key<R: Follows>() -> &'static str {
+    R::key().as_str()
+}
+
 fn nested<T: Table>() -> &'static [ToOneField] {
     T::TO_ONE
 }
@@ -322,7 +332,8 @@ impl fmt::Debug for Joins {
     }
 }
 
-type Slot = (TypeId, i32);
+/// A related row's type, the unique column it is found by, and the key.
+type Slot = (TypeId, &'static str, i32);
 /// A related row (`None` when there is none), with the bits of the columns its
 /// statement left out.
 type Row = (u32, Option<Box<dyn Any + Send + Sync>>);
@@ -379,13 +390,20 @@ pub struct PrimedRows {
     pages: Vec<(PageSlot, PageRows)>,
 }
 
+/// Where the row `R` relates to `key` is kept: by its type and the column it is
+/// found by, so that every relation that reaches it by that column (a post's author,
+/// a comment's author, a lookup by id) finds it.
+fn slot<R: ToOne>(key: i32) -> Slot {
+    (TypeId::of::<R::Target>(), R::column().as_str(), key)
+}
+
 /// The rows and edges of a page of `R`.
 type PageOf<R> = Page<<R as ToMany>::Target, <R as ToMany>::Edge>;
 
 impl PrimedRows {
     fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>, omitted: u32) {
         let row = found.map(|row| Box::new(row) as Box<dyn Any + Send + Sync>);
-        self.rows.push(((TypeId::of::<R>(), key), (omitted, row)));
+        self.rows.push((slot::<R>(key), (omitted, row)));
     }
 
     /// Notes the page of `parent`'s rows that `args` asks for.
@@ -407,7 +425,7 @@ impl Primed {
     /// is none.
     pub fn get<R: ToOne>(&self, key: i32, unneeded: u32) -> Option<Option<R::Target>> {
         let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, row) = read.rows.get(&(TypeId::of::<R>(), key))?.fit(unneeded)?;
+        let (_, row) = read.rows.get(&slot::<R>(key))?.fit(unneeded)?;
         Some(
             row.as_ref()
                 .and_then(|row| row.downcast_ref::<R::Target>().cloned()),

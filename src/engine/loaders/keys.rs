@@ -20,6 +20,15 @@ pub trait ToOne: Send + Sync + 'static {
     fn column() -> ColumnOf<Self::Target>;
 }
 
+/// A to-one relation of a row type, as its entity declares it: the parent's column
+/// that holds the key.
+pub trait Follows: ToOne {
+    /// The type the relation starts from.
+    type Parent: Table;
+    /// The parent's column that holds the key of the related row.
+    fn key() -> ColumnOf<Self::Parent>;
+}
+
 /// A to-many relation: the rows of `Target` linked to a parent id.
 pub trait ToMany: Send + Sync + 'static {
     /// The type listed.

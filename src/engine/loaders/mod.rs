@@ -27,7 +27,7 @@ use crate::db::CountingDb;
 
 pub use fold::ToManyField;
 pub use joins::{Joins, JoinsReader, Primed, PrimedRows, ToOneField};
-pub use keys::{ById, Count, Many, One, ToMany, ToOne};
+pub use keys::{ById, Count, Follows, Many, One, ToMany, ToOne};
 pub use page::{EdgeData, Page};
 pub use scheduler::BatchScheduler;
 pub use sql::{count_all, list_page};
