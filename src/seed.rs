@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use entity::{comment, course, post, profile, student, student_course, user};
+use entity::{comment, course, post, post_tag, profile, student, student_course, tag, user};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
     Set, TransactionTrait,
@@ -117,6 +117,26 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             .await?;
         }
     }
+    let mut tags = Vec::new();
+    for name in ["history", "computing", "languages", "essays"] {
+        let row = tag::ActiveModel {
+            name: Set(name.to_owned()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        tags.push(row);
+    }
+    for (i, post) in posts.iter().enumerate() {
+        for (_, tag) in tags.iter().enumerate().filter(|(j, _)| (i + j) % 3 != 1) {
+            post_tag::ActiveModel {
+                post_id: Set(post.id),
+                tag_id: Set(tag.id),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
     let mut courses = Vec::new();
     for name in [
         "Databases",
@@ -154,7 +174,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
     txn.commit().await?;
     tracing::info!(
-        "wrote the demo data: 6 users (one of them the demo account), 8 posts, 6 students, 4 courses"
+        "wrote the demo data: 6 users (one of them the demo account), 8 posts, 4 tags, 6 students, 4 courses"
     );
     Ok(())
 }
@@ -172,6 +192,10 @@ pub async fn bench(db: &DatabaseConnection) -> anyhow::Result<()> {
     insert_all(&txn, workload.comments())
         .await
         .context("comments")?;
+    insert_all(&txn, workload.tags()).await.context("tags")?;
+    insert_all(&txn, workload.post_tags())
+        .await
+        .context("post tags")?;
     insert_all(&txn, workload.students())
         .await
         .context("students")?;
@@ -183,7 +207,7 @@ pub async fn bench(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("enrollments")?;
     if txn.get_database_backend() == DbBackend::Postgres {
         for table in [
-            "users", "profiles", "posts", "comments", "students", "courses",
+            "users", "profiles", "posts", "comments", "tags", "students", "courses",
         ] {
             txn.execute_unprepared(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
@@ -230,6 +254,7 @@ impl Workload {
     const USERS: i32 = 1_000;
     const STUDENTS: i32 = 2_000;
     const COURSES: i32 = 100;
+    const TAGS: i32 = 50;
 
     fn new() -> anyhow::Result<Self> {
         let at = |month, day| {
@@ -305,6 +330,27 @@ impl Workload {
             .collect()
     }
 
+    fn tags(&self) -> Vec<tag::ActiveModel> {
+        (1..=Self::TAGS)
+            .map(|t| tag::ActiveModel {
+                id: Set(t),
+                name: Set(format!("tag {t}")),
+            })
+            .collect()
+    }
+
+    /// Post p carries tags 1 + ((7p + k) mod 50) for k = 0 .. (p mod 4) - 1.
+    fn post_tags(&self) -> Vec<post_tag::ActiveModel> {
+        let posts = Self::post_keys().count() as i32;
+        (1..=posts)
+            .flat_map(|p| (0..p % 4).map(move |k| (p, k)))
+            .map(|(p, k)| post_tag::ActiveModel {
+                post_id: Set(p),
+                tag_id: Set(1 + (7 * p + k) % Self::TAGS),
+            })
+            .collect()
+    }
+
     fn students(&self) -> Vec<student::ActiveModel> {
         (1..=Self::STUDENTS)
             .map(|s| student::ActiveModel {
@@ -346,6 +392,8 @@ mod tests {
         assert_eq!(w.profiles().len(), 900);
         assert_eq!(w.posts().len(), 10_000);
         assert_eq!(w.comments().len(), 105_000);
+        assert_eq!(w.tags().len(), 50);
+        assert_eq!(w.post_tags().len(), 15_000);
         assert_eq!(w.students().len(), 2_000);
         assert_eq!(w.courses().len(), 100);
         assert_eq!(w.enrollments().len(), 9_995);

@@ -60,7 +60,9 @@ async fn seeding_refuses_a_database_that_holds_data_and_migrations_go_down_and_u
     relgql(&url, &["seed"]).await.unwrap();
     let error = relgql(&url, &["seed"]).await.unwrap_err();
     assert!(error.to_string().contains("already holds data"), "{error}");
-    relgql(&url, &["migrate", "down", "--steps", "3"])
+    use migration::MigratorTrait;
+    let all = migration::Migrator::migrations().len().to_string();
+    relgql(&url, &["migrate", "down", "--steps", &all])
         .await
         .unwrap();
     relgql(&url, &["migrate", "up"]).await.unwrap();

@@ -97,9 +97,11 @@ macro_rules! model {
 pub mod comment;
 pub mod course;
 pub mod post;
+pub mod post_tag;
 pub mod profile;
 pub mod student;
 pub mod student_course;
+pub mod tag;
 pub mod user;
 
 #[cfg(test)]

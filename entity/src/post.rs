@@ -32,6 +32,9 @@ pub enum Relation {
     /// The comments on the post.
     #[sea_orm(has_many = "super::comment::Entity")]
     Comments,
+    /// The post's places in `post_tags`.
+    #[sea_orm(has_many = "super::post_tag::Entity")]
+    PostTags,
 }
 
 impl Related<super::user::Entity> for Entity {
@@ -43,6 +46,23 @@ impl Related<super::user::Entity> for Entity {
 impl Related<super::comment::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Comments.def()
+    }
+}
+
+impl Related<super::post_tag::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::PostTags.def()
+    }
+}
+
+/// A post carries tags through `post_tags`.
+impl Related<super::tag::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::post_tag::Relation::Tag.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::post_tag::Relation::Post.def().rev())
     }
 }
 

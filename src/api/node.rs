@@ -4,16 +4,17 @@
 use async_graphql::{Context, ID, Object};
 use futures_util::future::try_join_all;
 
-use crate::api::blog::{comment::*, post::*, profile::Profile, user::*};
+use crate::api::blog::{comment::*, post::*, profile::Profile, tag::*, user::*};
 use crate::api::enrollment::{course::*, student::*};
 use crate::error::{ApiError, ApiResult};
 
 crate::row_types! {
-    nodes [User, Profile, Post, Comment, Student, Course];
+    nodes [User, Profile, Post, Comment, Tag, Student, Course];
     roots [
         user users: User,
         post posts: Post,
         comment comments: Comment,
+        tag tags: Tag,
         student students: Student,
         course courses: Course,
     ];

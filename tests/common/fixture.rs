@@ -7,9 +7,10 @@
 //! Comments: 1 Bob on post 1, 2 Carol on post 1, 3 Alice on post 1, 4 Alice on post 4.
 //! Students: 1 Sam, 2 Tia, 3 Uma (no courses). Courses: 1 Algebra, 2 Biology,
 //! 3 Chemistry (no students). Enrollments: Sam in Algebra and Biology, Tia in Algebra.
+//! Tags: 1 "news", on post 1.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use entity::{comment, course, post, profile, student, student_course, user};
+use entity::{comment, course, post, post_tag, profile, student, student_course, tag, user};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 /// 2026-01-01 00:00 UTC plus `hours`.
@@ -109,6 +110,20 @@ pub async fn known(db: &DatabaseConnection) {
         .await
         .unwrap();
     }
+    tag::ActiveModel {
+        id: Set(1),
+        name: Set("news".into()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    post_tag::ActiveModel {
+        post_id: Set(1),
+        tag_id: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap();
     reset_sequences(db).await;
 }
 
@@ -160,6 +175,28 @@ pub async fn scaled(db: &DatabaseConnection, users: i32) {
         .exec_without_returning(db)
         .await
         .unwrap();
+    let tags = (1..=users).map(|t| tag::ActiveModel {
+        id: Set(t),
+        name: Set(format!("Tag {t}")),
+    });
+    tag::Entity::insert_many(tags)
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    // Post p carries two tags (one when there is one), every tag is on six posts.
+    let post_tags = (1..=users * 3).flat_map(|p| {
+        let tags = [p % users + 1, (p + 1) % users + 1];
+        tags.into_iter()
+            .take(if users > 1 { 2 } else { 1 })
+            .map(move |tag_id| post_tag::ActiveModel {
+                post_id: Set(p),
+                tag_id: Set(tag_id),
+            })
+    });
+    post_tag::Entity::insert_many(post_tags)
+        .exec_without_returning(db)
+        .await
+        .unwrap();
     let students = (1..=users).map(|s| student::ActiveModel {
         id: Set(s),
         name: Set(format!("Student {s}")),
@@ -197,7 +234,7 @@ async fn reset_sequences(db: &DatabaseConnection) {
         return;
     }
     for table in [
-        "users", "profiles", "posts", "comments", "students", "courses",
+        "users", "profiles", "posts", "comments", "tags", "students", "courses",
     ] {
         db.execute_unprepared(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"

@@ -1,9 +1,11 @@
 //! `Post`: written by a user, commented on by users.
 
-use entity::post;
+use entity::{post, tag};
 
 use crate::api::blog::comment::{Comment, CommentFilter, CommentOrder};
+use crate::api::blog::tag::{Tag, TagFilter, TagOrder};
 use crate::api::blog::user::{User, UserFilter};
+use crate::engine::relation::Declared;
 
 crate::row_type! {
     /// A blog post, written by a user and commented on by users.
@@ -28,5 +30,8 @@ crate::row_type! {
         /// The comments on the post.
         comments: Comment = post::Relation::Comments,
             filter "At least one comment on the post matches.";
+        /// The post's tags.
+        tags: Tag = Declared::related::<post::Entity, tag::Entity>(),
+            filter "At least one of the post's tags matches.";
     }
 }
