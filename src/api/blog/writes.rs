@@ -9,6 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilte
 use crate::api::blog::comment::Comment;
 use crate::api::blog::post::Post;
 use crate::api::blog::profile::Profile;
+use crate::api::blog::tag::{add_tags, set_tags, tag_ids, tag_names};
 use crate::api::viewer::{is_admin, signed_in};
 use crate::engine::listing::Table;
 use crate::engine::request::{events, find_row, request_db};
@@ -33,6 +34,9 @@ pub struct CreatePostInput {
     /// Whether readers see it now; a draft otherwise.
     #[graphql(default)]
     pub published: bool,
+    /// Tag names (trimmed, 1 to 50 characters, at most 20, matched ignoring case),
+    /// each tag created on its first use.
+    pub tags: Option<Vec<String>>,
 }
 
 /// Changes to a post; leave out what stays.
@@ -46,6 +50,8 @@ pub struct UpdatePostInput {
     pub body: Option<String>,
     /// Publish (true) or withdraw to draft (false).
     pub published: Option<bool>,
+    /// The post's tags, in place of those it has (as in `createPost`).
+    pub tags: Option<Vec<String>>,
 }
 
 /// The post to delete.
@@ -131,9 +137,20 @@ impl BlogMutation {
             published: Set(input.published),
             created_at: Set(Utc::now().trunc_subsecs(6)),
             ..Default::default()
-        }
-        .insert(&request_db(ctx)?)
-        .await?;
+        };
+        let names = input.tags.as_deref().map(tag_names).transpose()?;
+        let db = request_db(ctx)?;
+        let row = match names.filter(|names| !names.is_empty()) {
+            None => row.insert(&db).await?,
+            Some(names) => {
+                let tags = tag_ids(&db, &names).await?;
+                let txn = db.begin().await?;
+                let row = row.insert(&txn).await?;
+                add_tags(&txn, row.id, &tags).await?;
+                txn.commit().await?;
+                row
+            }
+        };
         if row.published {
             events(ctx)?
                 .publish(Event::PostPublished { post: row.id })
@@ -165,10 +182,25 @@ impl BlogMutation {
         if let Some(published) = input.published {
             row.published = Set(published);
         }
-        if input.title.is_none() && input.body.is_none() && input.published.is_none() {
-            return Ok(Post::from_model(found));
-        }
-        let row = row.update(&request_db(ctx)?).await?;
+        let names = input.tags.as_deref().map(tag_names).transpose()?;
+        let db = request_db(ctx)?;
+        let changed = input.title.is_some() || input.body.is_some() || input.published.is_some();
+        let row = match names {
+            None if !changed => return Ok(Post::from_model(found)),
+            None => row.update(&db).await?,
+            Some(names) => {
+                let tags = tag_ids(&db, &names).await?;
+                let txn = db.begin().await?;
+                set_tags(&txn, found.id, &tags).await?;
+                let row = if changed {
+                    row.update(&txn).await?
+                } else {
+                    found.clone()
+                };
+                txn.commit().await?;
+                row
+            }
+        };
         if row.published && !found.published {
             events(ctx)?
                 .publish(Event::PostPublished { post: row.id })
