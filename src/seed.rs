@@ -104,13 +104,34 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         posts.push(row);
     }
     for (i, post) in posts.iter().enumerate() {
+        let mut first = None;
         for j in 0..(i % 3 + 1) {
             let author = &users[(i + j + 1) % users.len()];
-            comment::ActiveModel {
+            let row = comment::ActiveModel {
                 post_id: Set(post.id),
                 user_id: Set(author.id),
                 body: Set(format!("{} on “{}”: well said.", author.name, post.title)),
                 created_at: Set(post.created_at + Duration::hours(j as i64 + 1)),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            first.get_or_insert(row);
+        }
+        // The post's author answers its first comment.
+        if let Some(first) = first.filter(|_| i % 2 == 0) {
+            comment::ActiveModel {
+                post_id: Set(post.id),
+                user_id: Set(post.user_id),
+                body: Set(format!(
+                    "Thank you, {}.",
+                    users
+                        .iter()
+                        .find(|u| u.id == first.user_id)
+                        .map_or("", |u| u.name.as_str())
+                )),
+                created_at: Set(first.created_at + Duration::minutes(30)),
+                parent_id: Set(Some(first.id)),
                 ..Default::default()
             }
             .insert(&txn)
@@ -315,6 +336,8 @@ impl Workload {
             .collect()
     }
 
+    /// Comment j of post p with j > 3 replies to comment j - 3 of the same post,
+    /// whose id, in (p, j) order, is 3 less.
     fn comments(&self) -> Vec<comment::ActiveModel> {
         let posts = Self::post_keys().count() as i32;
         (1..=posts)
@@ -326,6 +349,7 @@ impl Workload {
                 user_id: Set(1 + (31 * p + 17 * j) % 1000),
                 body: Set(format!("Comment {p}.{j}")),
                 created_at: Set(self.comments_from + Duration::seconds((20 * p + j).into())),
+                parent_id: Set((j > 3).then_some(id - 3)),
             })
             .collect()
     }

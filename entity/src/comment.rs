@@ -14,6 +14,9 @@ model! {
         #[sea_orm(column_type = "Text")]
         pub body: String,
         pub created_at: DateTimeUtc,
+        /// The comment this one replies to, on the same post; none for a top-level
+        /// comment.
+        pub parent_id: Option<i32>,
     }
 }
 
@@ -36,6 +39,17 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     Author,
+    /// The comment this one replies to.
+    #[sea_orm(
+        belongs_to = "Entity",
+        from = "Column::ParentId",
+        to = "Column::Id",
+        on_delete = "Cascade"
+    )]
+    Parent,
+    /// The replies to this comment.
+    #[sea_orm(has_many = "Entity", via_rel = "Relation::Parent")]
+    Replies,
 }
 
 impl Related<super::post::Entity> for Entity {

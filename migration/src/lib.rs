@@ -7,6 +7,7 @@ mod m20261121_000001_create_blog;
 mod m20261121_000002_create_enrollment;
 mod m20261121_000003_add_accounts;
 mod m20261206_000004_add_tags;
+mod m20261206_000005_add_replies;
 
 /// Applies relgql's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_enrollment::Migration),
             Box::new(m20261121_000003_add_accounts::Migration),
             Box::new(m20261206_000004_add_tags::Migration),
+            Box::new(m20261206_000005_add_replies::Migration),
         ]
     }
 }

@@ -171,7 +171,9 @@ macro_rules! row_type {
         $(maybe_one {
             $(
                 $(#[doc = $maybe_doc:literal])*
-                $maybe:ident: $maybe_target:ident = $maybe_rel:expr;
+                $maybe:ident: $maybe_target:ident = $maybe_rel:expr
+                    $(, id_filter $maybe_id_filter_doc:literal)?
+                    $(, filter $maybe_filter_doc:literal)?;
             )*
         })?
         $(many {
@@ -331,6 +333,16 @@ macro_rules! row_type {
             )*)?
             $($(
                 $(
+                    #[doc = $maybe_id_filter_doc]
+                    pub [<$maybe _id>]: Option<$crate::engine::filter::IdFilter>,
+                )?
+                $(
+                    #[doc = $maybe_filter_doc]
+                    pub $maybe: Option<Box<[<$maybe_target Filter>]>>,
+                )?
+            )*)?
+            $($(
+                $(
                     #[doc = $many_filter_doc]
                     pub $many: Option<Box<[<$many_target Filter>]>>,
                 )?
@@ -371,6 +383,20 @@ macro_rules! row_type {
                     $(
                         $crate::row_type!(@skip $one_filter_doc);
                         all.related(&self.$one, [<$name $one:camel>]::declared().hop())?;
+                    )?
+                )*)?
+                $($(
+                    $(
+                        $crate::row_type!(@skip $maybe_id_filter_doc);
+                        all.id(
+                            &self.[<$maybe _id>],
+                            <[<$name $maybe:camel>] as $crate::engine::loaders::Follows>::key(),
+                            <$maybe_target as $crate::engine::listing::Table>::NAME,
+                        )?;
+                    )?
+                    $(
+                        $crate::row_type!(@skip $maybe_filter_doc);
+                        all.related(&self.$maybe, [<$name $maybe:camel>]::declared().hop())?;
                     )?
                 )*)?
                 $($(

@@ -24,6 +24,8 @@ pub struct IdFilter {
     /// One of these ids.
     #[graphql(name = "in")]
     pub is_in: Option<Vec<ID>>,
+    /// There is no id (true), or there is one (false).
+    pub is_null: Option<bool>,
 }
 
 /// Conditions on an integer; all given conditions must hold.
@@ -123,7 +125,12 @@ impl<'a> Conditions<'a> {
                 .iter()
                 .map(|id| ids::decode_as(id, type_name))
                 .collect::<ApiResult<Vec<i32>>>()?;
-            self.push(self.scope.col(column).is_in(keys));
+            self.push(self.scope.col(column.clone()).is_in(keys));
+        }
+        match filter.is_null {
+            Some(true) => self.push(self.scope.col(column).is_null()),
+            Some(false) => self.push(self.scope.col(column).is_not_null()),
+            None => {}
         }
         Ok(())
     }

@@ -77,6 +77,7 @@ pub async fn known(db: &DatabaseConnection) {
             user_id: Set(user_id),
             body: Set(body.into()),
             created_at: Set(at(20 + i64::from(id))),
+            parent_id: Set(None),
         }
         .insert(db)
         .await
@@ -127,7 +128,8 @@ pub async fn known(db: &DatabaseConnection) {
     reset_sequences(db).await;
 }
 
-/// Writes `users` users with 3 posts each (3 comments per post, by other users), and
+/// Writes `users` users with 3 posts each (3 comments per post, by other users, the
+/// third a reply to the first), and
 /// `users` students each taking 3 of `users` courses.
 pub async fn scaled(db: &DatabaseConnection, users: i32) {
     let users_rows = (1..=users).map(|u| user::ActiveModel {
@@ -170,6 +172,8 @@ pub async fn scaled(db: &DatabaseConnection, users: i32) {
         user_id: Set(c % users + 1),
         body: Set(format!("Comment {c}")),
         created_at: Set(at(c.into())),
+        // The third comment on each post replies to the first.
+        parent_id: Set((c % 3 == 0).then_some(c - 2)),
     });
     comment::Entity::insert_many(comments)
         .exec_without_returning(db)

@@ -24,4 +24,15 @@ crate::row_type! {
         author: User = comment::Relation::Author,
             id_filter "On the global id of the author.", filter "The author matches.";
     }
+    maybe_one {
+        /// The comment this one replies to, or null for a top-level comment.
+        parent: Comment = comment::Relation::Parent,
+            id_filter "On the global id of the comment replied to (`{isNull: true}`: top-level comments only).",
+            filter "The comment replied to matches.";
+    }
+    many {
+        /// The replies to the comment.
+        replies: Comment = comment::Relation::Replies,
+            filter "At least one reply to the comment matches.";
+    }
 }

@@ -4,7 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{SubsecRound, Utc};
 use entity::{comment, post, profile};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, ModelTrait,
+    QueryFilter, Set, Statement,
+};
 
 use crate::api::blog::comment::Comment;
 use crate::api::blog::post::Post;
@@ -68,6 +71,9 @@ pub struct CreateCommentInput {
     pub post_id: ID,
     /// The text (at most 50,000 characters).
     pub body: String,
+    /// The global id of the comment this one replies to, on the same post; none
+    /// for a top-level comment.
+    pub parent_id: Option<ID>,
 }
 
 /// A new text for one's own comment.
@@ -223,7 +229,10 @@ impl BlogMutation {
                 "only the post's author or an admin may delete it".into(),
             ));
         }
-        found.delete(&request_db(ctx)?).await?;
+        let txn = request_db(ctx)?.begin().await?;
+        delete_threads(&txn, comment::Column::PostId, found.id).await?;
+        found.delete(&txn).await?;
+        txn.commit().await?;
         Ok(input.id)
     }
 
@@ -235,19 +244,33 @@ impl BlogMutation {
     ) -> ApiResult<Comment> {
         let viewer = signed_in(ctx).await?;
         let post = find_row::<Post>(ctx, &input.post_id).await?;
+        let parent = match &input.parent_id {
+            Some(id) => Some(find_row::<Comment>(ctx, id).await?),
+            None => None,
+        };
+        if parent
+            .as_ref()
+            .is_some_and(|parent| parent.post_id != post.id)
+        {
+            return Err(ApiError::invalid(
+                "parentId",
+                "`parentId` must be a comment on the same post",
+            ));
+        }
         let row = comment::ActiveModel {
             post_id: Set(post.id),
             user_id: Set(viewer.id),
             body: Set(validate::required_text("body", &input.body, MAX_BODY)?),
             created_at: Set(Utc::now().trunc_subsecs(6)),
+            parent_id: Set(parent.map(|parent| parent.id)),
             ..Default::default()
         }
         .insert(&request_db(ctx)?)
         .await
         .map_err(|e| match e.sql_err() {
-            // The post was deleted between the check and the insert.
+            // The post, or the comment replied to, was deleted since it was found.
             Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                ApiError::not_found("Post", &input.post_id)
+                ApiError::NotFound("the post, or the comment replied to, no longer exists".into())
             }
             _ => ApiError::from_database(&e),
         })?;
@@ -277,8 +300,8 @@ impl BlogMutation {
         Ok(Comment::from_model(row.update(&request_db(ctx)?).await?))
     }
 
-    /// Deletes a comment; its author, the post's author or an admin may.
-    /// Returns the deleted comment's id.
+    /// Deletes a comment and every reply to it, at any depth; its author, the
+    /// post's author or an admin may. Returns the deleted comment's id.
     async fn delete_comment(
         &self,
         ctx: &Context<'_>,
@@ -297,7 +320,42 @@ impl BlogMutation {
                 "only the comment's author, the post's author or an admin may delete it".into(),
             ));
         }
-        found.delete(&request_db(ctx)?).await?;
+        let txn = request_db(ctx)?.begin().await?;
+        delete_threads(&txn, comment::Column::Id, found.id).await?;
+        found.delete(&txn).await?;
+        txn.commit().await?;
         Ok(input.id)
     }
+}
+
+/// Deletes the replies, at every depth, of the comments whose `column` is `value`
+/// (a comment by its id, or a post's comments), latest first.
+///
+/// The foreign keys would delete them too, but MariaDB follows a cascade at most 15
+/// levels deep; deleting the newest first (a reply is always newer than what it
+/// answers) leaves each row nothing to cascade to. Elsewhere the cascade goes as
+/// deep as the thread, and this is left to it.
+async fn delete_threads(
+    db: &impl ConnectionTrait,
+    column: comment::Column,
+    value: i32,
+) -> ApiResult<()> {
+    if db.get_database_backend() != DbBackend::MySql {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM comments WHERE id IN (SELECT id FROM (
+           WITH RECURSIVE thread (id) AS (
+             SELECT id FROM comments WHERE {} = ?
+             UNION ALL SELECT c.id FROM comments c JOIN thread t ON c.parent_id = t.id)
+           SELECT id FROM thread) AS doomed) ORDER BY id DESC",
+        column.as_str()
+    );
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::MySql,
+        sql,
+        [value.into()],
+    ))
+    .await?;
+    Ok(())
 }
