@@ -6,11 +6,11 @@ use entity::user;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::api::blog::user::User;
+use crate::api::validate::{self, MAX_NAME};
 use crate::api::viewer::signed_in;
 use crate::auth;
 use crate::engine::listing::Table;
 use crate::engine::request::{client, request_db, tokens};
-use crate::engine::validate::{self, MAX_NAME};
 use crate::error::{ApiError, ApiResult};
 use crate::throttle::LoginThrottle;
 

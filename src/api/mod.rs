@@ -7,6 +7,7 @@ pub mod enrollment;
 pub mod node;
 pub mod query;
 pub mod subscription;
+pub mod validate;
 pub mod viewer;
 
 use async_graphql::{MergedObject, SDLExportOptions, Schema, ValidationMode};

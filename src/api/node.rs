@@ -8,7 +8,7 @@ use crate::api::blog::{comment::*, post::*, profile::Profile, tag::*, user::*};
 use crate::api::enrollment::{course::*, student::*};
 use crate::error::{ApiError, ApiResult};
 
-crate::row_types! {
+crate::engine::declare::row_types! {
     nodes [User, Profile, Post, Comment, Tag, Student, Course];
     roots [
         user users: User,

@@ -1,4 +1,4 @@
-//! One declaration per GraphQL row type ([`row_type!`](crate::row_type)): its
+//! One declaration per GraphQL row type ([`row_type!`]): its
 //! columns, leaf fields, order, filter and relations are written once, and the rest
 //! follows from them: the GraphQL object with its resolvers, the columns each field
 //! reads, the leaves written straight from the row, the order enum and its input,
@@ -108,7 +108,7 @@ pub fn key_of<R: Follows>(parent: &ModelOf<R::Parent>) -> ApiResult<Option<i32>>
     }
 }
 
-/// A row type of the schema, as [`row_types!`](crate::row_types) lists them.
+/// A row type of the schema, as [`row_types!`] lists them.
 pub struct RowType {
     /// The GraphQL type's name.
     pub name: &'static str,
@@ -146,7 +146,6 @@ pub struct RowType {
 ///
 /// A relation is a SeaORM `Relation` variant, or `Declared::related::<A, B>()` for
 /// one through an association table (with `edge` naming what each edge carries).
-#[macro_export]
 macro_rules! row_type {
     (
         $(#[doc = $doc:literal])*
@@ -259,7 +258,7 @@ macro_rules! row_type {
                     [<$name OrderField>]::Id => entity::$entity::Column::Id,
                     $($(
                         [<$name OrderField>]::[<$leaf:camel>] => {
-                            $crate::row_type!(@skip $order_doc);
+                            $crate::engine::declare::row_type!(@skip $order_doc);
                             entity::$entity::Column::[<$leaf:camel>]
                         }
                     )?)*
@@ -267,12 +266,12 @@ macro_rules! row_type {
             }
         }
 
-        $crate::order_term!([<$name Order>], [<$name OrderField>]);
+        $crate::engine::listing::order_term!([<$name Order>], [<$name OrderField>]);
 
         #[doc = "The fields " [<$name:lower>] "s can be ordered by."]
         #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
         pub enum [<$name OrderField>] {
-            #[doc = $crate::row_type!(@or "By id." $($id_order_doc)?)]
+            #[doc = $crate::engine::declare::row_type!(@or "By id." $($id_order_doc)?)]
             Id,
             $($(
                 #[doc = $order_doc]
@@ -288,7 +287,7 @@ macro_rules! row_type {
                     Self::Id => "id",
                     $($(
                         Self::[<$leaf:camel>] => {
-                            $crate::row_type!(@skip $order_doc);
+                            $crate::engine::declare::row_type!(@skip $order_doc);
                             stringify!([<$leaf:lower_camel>])
                         }
                     )?)*
@@ -300,7 +299,7 @@ macro_rules! row_type {
                     Self::Id => $crate::engine::pagination::SortKind::Int,
                     $($(
                         Self::[<$leaf:camel>] => {
-                            $crate::row_type!(@skip $order_doc);
+                            $crate::engine::declare::row_type!(@skip $order_doc);
                             $crate::engine::declare::sort_kind(
                                 |row: &entity::$entity::Model| &row.$leaf,
                             )
@@ -373,7 +372,7 @@ macro_rules! row_type {
                 )?)*
                 $($(
                     $(
-                        $crate::row_type!(@skip $one_id_filter_doc);
+                        $crate::engine::declare::row_type!(@skip $one_id_filter_doc);
                         all.id(
                             &self.[<$one _id>],
                             <[<$name $one:camel>] as $crate::engine::loaders::Follows>::key(),
@@ -381,13 +380,13 @@ macro_rules! row_type {
                         )?;
                     )?
                     $(
-                        $crate::row_type!(@skip $one_filter_doc);
+                        $crate::engine::declare::row_type!(@skip $one_filter_doc);
                         all.related(&self.$one, [<$name $one:camel>]::declared().hop())?;
                     )?
                 )*)?
                 $($(
                     $(
-                        $crate::row_type!(@skip $maybe_id_filter_doc);
+                        $crate::engine::declare::row_type!(@skip $maybe_id_filter_doc);
                         all.id(
                             &self.[<$maybe _id>],
                             <[<$name $maybe:camel>] as $crate::engine::loaders::Follows>::key(),
@@ -395,13 +394,13 @@ macro_rules! row_type {
                         )?;
                     )?
                     $(
-                        $crate::row_type!(@skip $maybe_filter_doc);
+                        $crate::engine::declare::row_type!(@skip $maybe_filter_doc);
                         all.related(&self.$maybe, [<$name $maybe:camel>]::declared().hop())?;
                     )?
                 )*)?
                 $($(
                     $(
-                        $crate::row_type!(@skip $many_filter_doc);
+                        $crate::engine::declare::row_type!(@skip $many_filter_doc);
                         all.related(&self.$many, [<$name $many:camel>]::declared().hop())?;
                     )?
                 )*)?
@@ -414,13 +413,13 @@ macro_rules! row_type {
             #[doc = "The `" $one "` relation of " $name " rows."]
             pub struct [<$name $one:camel>];
 
-            $crate::row_type!(@to_one $name, [<$name $one:camel>], $one_target, $one_rel);
+            $crate::engine::declare::row_type!(@to_one $name, [<$name $one:camel>], $one_target, $one_rel);
         )*)?
         $($(
             #[doc = "The `" $maybe "` relation of " $name " rows."]
             pub struct [<$name $maybe:camel>];
 
-            $crate::row_type!(@to_one $name, [<$name $maybe:camel>], $maybe_target, $maybe_rel);
+            $crate::engine::declare::row_type!(@to_one $name, [<$name $maybe:camel>], $maybe_target, $maybe_rel);
         )*)?
         $($(
             #[doc = "The `" $many "` relation of " $name " rows."]
@@ -435,7 +434,7 @@ macro_rules! row_type {
 
             impl $crate::engine::loaders::ToMany for [<$name $many:camel>] {
                 type Target = $many_target;
-                type Edge = $crate::row_type!(@edge $($many_edge)?);
+                type Edge = $crate::engine::declare::row_type!(@edge $($many_edge)?);
 
                 fn link() -> $crate::engine::listing::Link {
                     static LINK: std::sync::OnceLock<$crate::engine::listing::Link> =
@@ -552,7 +551,7 @@ macro_rules! row_type {
                     filter: Option<Box<[<$many_target Filter>]>>,
                 ) -> $crate::error::ApiResult<$crate::engine::connection::Connection<
                     $many_target,
-                    $crate::row_type!(@edge $($many_edge)?),
+                    $crate::engine::declare::row_type!(@edge $($many_edge)?),
                 >> {
                     let page = $crate::engine::pagination::PageRequest {
                         first,
@@ -623,7 +622,6 @@ macro_rules! row_type {
 ///     roots [user users: User, post posts: Post];
 /// }
 /// ```
-#[macro_export]
 macro_rules! row_types {
     (
         nodes [$($node:ident),* $(,)?];
@@ -724,6 +722,8 @@ macro_rules! row_types {
         }
     } };
 }
+
+pub(crate) use {row_type, row_types};
 
 #[doc(hidden)]
 pub use pastey;

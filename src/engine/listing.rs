@@ -90,7 +90,7 @@ pub trait Listed: Table + OutputType {
 }
 
 /// One term of an `orderBy` list: an input type of its own per listed type,
-/// declared with [`order_term`](crate::order_term).
+/// declared with [`order_term!`].
 pub trait OrderTerm: InputType + Send + Sync {
     /// The fields it orders by.
     type Field: SortField;
@@ -99,7 +99,6 @@ pub trait OrderTerm: InputType + Send + Sync {
 }
 
 /// Declares `$name`, one term of an `orderBy` list over the sort fields `$field`.
-#[macro_export]
 macro_rules! order_term {
     ($name:ident, $field:ty) => {
         /// One term of an `orderBy` list.
@@ -121,6 +120,8 @@ macro_rules! order_term {
         }
     };
 }
+
+pub(crate) use order_term;
 
 /// How a row reaches many related rows: the shape of a to-many relation.
 #[derive(Clone, Debug)]

@@ -15,4 +15,3 @@ pub mod loaders;
 pub mod pagination;
 pub mod relation;
 pub mod request;
-pub mod validate;

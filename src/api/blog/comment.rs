@@ -5,7 +5,7 @@ use entity::comment;
 use crate::api::blog::post::{Post, PostFilter};
 use crate::api::blog::user::{User, UserFilter};
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// A user's comment on a post.
     Comment on comment {
         /// The text of the comment.

@@ -7,7 +7,7 @@ use crate::api::blog::tag::{Tag, TagFilter, TagOrder};
 use crate::api::blog::user::{User, UserFilter};
 use crate::engine::relation::Declared;
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// A blog post, written by a user and commented on by users.
     Post on post {
         /// The title.

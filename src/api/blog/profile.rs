@@ -4,7 +4,7 @@ use entity::profile;
 
 use crate::api::blog::user::User;
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// What a user says about themselves; at most one per user.
     Profile on profile {
         /// The user's own words about themselves.

@@ -7,11 +7,11 @@ use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect};
 
 use crate::api::blog::post::{Post, PostFilter, PostOrder};
+use crate::api::validate;
 use crate::engine::relation::Declared;
-use crate::engine::validate;
 use crate::error::{ApiError, ApiResult};
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// A label on posts, named uniquely ignoring case.
     Tag on tag {
         /// The tag's name.

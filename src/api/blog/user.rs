@@ -6,7 +6,7 @@ use crate::api::blog::comment::{Comment, CommentFilter, CommentOrder};
 use crate::api::blog::post::{Post, PostFilter, PostOrder};
 use crate::api::blog::profile::Profile;
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// A person who writes posts and comments.
     User on user {
         /// The name the user goes by.

@@ -13,10 +13,10 @@ use crate::api::blog::comment::Comment;
 use crate::api::blog::post::Post;
 use crate::api::blog::profile::Profile;
 use crate::api::blog::tag::{add_tags, set_tags, tag_ids, tag_names};
+use crate::api::validate::{self, MAX_BIO, MAX_BODY, MAX_TITLE};
 use crate::api::viewer::{is_admin, signed_in};
 use crate::engine::listing::Table;
 use crate::engine::request::{events, find_row, request_db};
-use crate::engine::validate::{self, MAX_BIO, MAX_BODY, MAX_TITLE};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
 

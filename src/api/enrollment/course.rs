@@ -6,7 +6,7 @@ use crate::api::enrollment::EnrollmentFields;
 use crate::api::enrollment::student::{Student, StudentFilter, StudentOrder};
 use crate::engine::relation::Declared;
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// A course, taken by students.
     Course on course {
         /// The course's name, unique among courses.

@@ -6,7 +6,7 @@ use crate::api::enrollment::EnrollmentFields;
 use crate::api::enrollment::course::{Course, CourseFilter, CourseOrder};
 use crate::engine::relation::Declared;
 
-crate::row_type! {
+crate::engine::declare::row_type! {
     /// A student, enrolled in courses.
     Student on student {
         /// The student's name.

@@ -8,11 +8,11 @@ use sea_orm::{ActiveModelTrait, EntityTrait, ModelTrait, Set, SqlErr};
 use crate::api::enrollment::course::Course;
 use crate::api::enrollment::enrolled::Enrollment;
 use crate::api::enrollment::student::Student;
+use crate::api::validate::{self, MAX_NAME};
 use crate::api::viewer::admin;
 use crate::engine::ids;
 use crate::engine::listing::Table;
 use crate::engine::request::{find_row, request_db};
-use crate::engine::validate::{self, MAX_NAME};
 use crate::error::{ApiError, ApiResult};
 
 /// A new student.
