@@ -215,13 +215,13 @@ macro_rules! row_type {
                         stringify!($leaf),
                     )),*];
                     $($(
-                        read_by.extend($crate::engine::listing::key_read_by(
+                        read_by.extend($crate::engine::listing::key_read_by::<$name>(
                             stringify!([<$one:lower_camel>]),
                             <[<$name $one:camel>] as $crate::engine::loaders::Follows>::key(),
                         ));
                     )*)?
                     $($(
-                        read_by.extend($crate::engine::listing::key_read_by(
+                        read_by.extend($crate::engine::listing::key_read_by::<$name>(
                             stringify!([<$maybe:lower_camel>]),
                             <[<$name $maybe:camel>] as $crate::engine::loaders::Follows>::key(),
                         ));

@@ -67,14 +67,14 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     }
 }
 
-/// The entry of [`Table::read_by`] for a to-one field that follows the parent's
-/// column `key`: none when the key is the parent's primary key, which is always read.
-pub fn key_read_by(
+/// The entry of [`Table::read_by`] for `T`'s to-one field `field`, which follows
+/// `T`'s column `key`: none when the key is the primary key, which is always read.
+pub fn key_read_by<T: Table>(
     field: &'static str,
-    key: impl IdenStatic,
+    key: ColumnOf<T>,
 ) -> Option<(&'static str, &'static str)> {
     let key = key.as_str();
-    (key != "id").then_some((field, key))
+    (key != T::id_column().as_str()).then_some((field, key))
 }
 
 /// A row-backed type that can be listed in a connection.
