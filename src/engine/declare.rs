@@ -373,35 +373,27 @@ macro_rules! row_type {
                 $($(
                     $(
                         $crate::engine::declare::row_type!(@skip $one_id_filter_doc);
-                        all.id(
-                            &self.[<$one _id>],
-                            <[<$name $one:camel>] as $crate::engine::loaders::Follows>::key(),
-                            <$one_target as $crate::engine::listing::Table>::NAME,
-                        )?;
+                        all.key::<[<$name $one:camel>]>(&self.[<$one _id>])?;
                     )?
                     $(
                         $crate::engine::declare::row_type!(@skip $one_filter_doc);
-                        all.related(&self.$one, [<$name $one:camel>]::declared().hop())?;
+                        all.through::<[<$name $one:camel>], _>(&self.$one)?;
                     )?
                 )*)?
                 $($(
                     $(
                         $crate::engine::declare::row_type!(@skip $maybe_id_filter_doc);
-                        all.id(
-                            &self.[<$maybe _id>],
-                            <[<$name $maybe:camel>] as $crate::engine::loaders::Follows>::key(),
-                            <$maybe_target as $crate::engine::listing::Table>::NAME,
-                        )?;
+                        all.key::<[<$name $maybe:camel>]>(&self.[<$maybe _id>])?;
                     )?
                     $(
                         $crate::engine::declare::row_type!(@skip $maybe_filter_doc);
-                        all.related(&self.$maybe, [<$name $maybe:camel>]::declared().hop())?;
+                        all.through::<[<$name $maybe:camel>], _>(&self.$maybe)?;
                     )?
                 )*)?
                 $($(
                     $(
                         $crate::engine::declare::row_type!(@skip $many_filter_doc);
-                        all.related(&self.$many, [<$name $many:camel>]::declared().hop())?;
+                        all.through::<[<$name $many:camel>], _>(&self.$many)?;
                     )?
                 )*)?
                 all.combine(&self.and, &self.or, &self.not)?;
@@ -425,9 +417,8 @@ macro_rules! row_type {
             #[doc = "The `" $many "` relation of " $name " rows."]
             pub struct [<$name $many:camel>];
 
-            impl [<$name $many:camel>] {
-                /// The relation as the entity declares it.
-                pub fn declared() -> $crate::engine::relation::Declared {
+            impl $crate::engine::relation::DeclaredRelation for [<$name $many:camel>] {
+                fn declared() -> $crate::engine::relation::Declared {
                     $crate::engine::relation::Declared::from($many_rel)
                 }
             }
@@ -439,6 +430,7 @@ macro_rules! row_type {
                 fn link() -> $crate::engine::listing::Link {
                     static LINK: std::sync::OnceLock<$crate::engine::listing::Link> =
                         std::sync::OnceLock::new();
+                    use $crate::engine::relation::DeclaredRelation as _;
                     LINK.get_or_init(|| Self::declared().link()).clone()
                 }
             }
@@ -447,6 +439,7 @@ macro_rules! row_type {
         impl $name {
             /// Each relation field, and the relation as the entity declares it.
             pub fn relations() -> Vec<(&'static str, $crate::engine::relation::Declared)> {
+                use $crate::engine::relation::DeclaredRelation as _;
                 vec![
                     $($((stringify!([<$one:lower_camel>]), [<$name $one:camel>]::declared()),)*)?
                     $($((stringify!([<$maybe:lower_camel>]), [<$name $maybe:camel>]::declared()),)*)?
@@ -457,6 +450,8 @@ macro_rules! row_type {
             /// Checks each relation against the entity's declaration: that it runs
             /// between these types' tables, on columns they have. Panics otherwise.
             pub fn check_relations() {
+                #[allow(unused_imports)]
+                use $crate::engine::relation::DeclaredRelation as _;
                 $($(
                     let _ = <[<$name $one:camel>] as $crate::engine::loaders::Follows>::key();
                 )*)?
@@ -570,12 +565,13 @@ macro_rules! row_type {
     } };
 
     (@to_one $name:ident, $marker:ident, $target:ident, $rel:expr) => {
-        impl $marker {
-            /// The relation as the entity declares it.
-            pub fn declared() -> $crate::engine::relation::Declared {
+        impl $crate::engine::relation::DeclaredRelation for $marker {
+            fn declared() -> $crate::engine::relation::Declared {
                 $crate::engine::relation::Declared::from($rel)
             }
+        }
 
+        impl $marker {
             fn columns() -> &'static (
                 $crate::engine::listing::ColumnOf<$name>,
                 $crate::engine::listing::ColumnOf<$target>,
@@ -584,6 +580,7 @@ macro_rules! row_type {
                     $crate::engine::listing::ColumnOf<$name>,
                     $crate::engine::listing::ColumnOf<$target>,
                 )> = std::sync::OnceLock::new();
+                use $crate::engine::relation::DeclaredRelation as _;
                 COLUMNS.get_or_init(|| Self::declared().to_one_columns::<$name, $target>())
             }
         }

@@ -8,7 +8,9 @@ use sea_orm::sea_query::{
 };
 
 use crate::engine::ids;
-use crate::engine::listing::{FilterInput, Hop, Link, Scope};
+use crate::engine::listing::{FilterInput, Hop, Link, Scope, Table};
+use crate::engine::loaders::Follows;
+use crate::engine::relation::DeclaredRelation;
 use crate::error::{ApiError, ApiResult};
 
 /// The most values an `in` list may hold.
@@ -250,6 +252,22 @@ impl<'a> Conditions<'a> {
         exists.cond_where(filter.condition(&inner)?);
         self.push(Expr::exists(exists));
         Ok(())
+    }
+
+    /// The key that the to-one relation `R` follows is one of the ids in `filter`.
+    pub fn key<R: Follows>(&mut self, filter: &Option<IdFilter>) -> ApiResult<()> {
+        self.id(filter, R::key(), <R::Target as Table>::NAME)
+    }
+
+    /// Some row that the relation `R` reaches meets `filter`.
+    pub fn through<R: DeclaredRelation, F: FilterInput>(
+        &mut self,
+        filter: &Option<Box<F>>,
+    ) -> ApiResult<()> {
+        if filter.is_none() {
+            return Ok(());
+        }
+        self.related(filter, R::declared().hop())
     }
 
     /// The `and`, `or` and `not` combinators of a filter.

@@ -9,6 +9,12 @@ use sea_orm::{EntityName, EntityTrait, IdenStatic, Identity, Related, RelationDe
 
 use crate::engine::listing::{ColumnOf, Hop, Link, Table};
 
+/// A relation of a row type, as its entity declares it.
+pub trait DeclaredRelation {
+    /// The relation.
+    fn declared() -> Declared;
+}
+
 /// A relation from one table to another, as its entity declares it.
 #[derive(Clone, Debug)]
 pub struct Declared {
