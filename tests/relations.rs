@@ -75,7 +75,10 @@ async fn every_relation_stands_on_a_foreign_key_of_the_database(backend: Backend
         (row_type.check_relations)();
         for (field, declared) in (row_type.relations)() {
             relations += 1;
-            for key in declared.foreign_keys() {
+            let foreign_keys = declared.foreign_keys();
+            let expected = if declared.via.is_some() { 2 } else { 1 };
+            assert_eq!(foreign_keys.len(), expected, "{}.{field}", row_type.name);
+            for key in foreign_keys {
                 assert!(
                     keys.contains(&key),
                     "{}.{field}: no foreign key {key:?} in {keys:?}",
@@ -85,6 +88,38 @@ async fn every_relation_stands_on_a_foreign_key_of_the_database(backend: Backend
         }
     }
     assert!(relations >= ROW_TYPES.len(), "every type has a relation");
+}
+
+/// A relation declared on the wrong types, or in the wrong direction, is refused
+/// when it is first read, which `check_relations` does for every declared one.
+#[test]
+fn a_relation_between_other_types_is_refused() {
+    use entity::{post, user};
+    use relgql::api::blog::{comment::Comment, post::Post, user::User};
+    use relgql::engine::relation::{Declared, check_to_many};
+    fn refused(check: impl FnOnce() + std::panic::UnwindSafe) -> bool {
+        std::panic::catch_unwind(check).is_err()
+    }
+    let author = || Declared::from(post::Relation::Author);
+    assert!(!refused(|| {
+        author().to_one_columns::<Post, User>();
+    }));
+    assert!(refused(|| {
+        author().to_one_columns::<Post, Comment>();
+    }));
+    assert!(refused(|| {
+        author().to_one_columns::<User, Post>();
+    }));
+    assert!(!refused(|| check_to_many::<User, Post>(&Declared::from(
+        user::Relation::Posts
+    ))));
+    // Up a foreign key is not a to-many relation.
+    assert!(refused(|| check_to_many::<Post, User>(&author())));
+    assert!(refused(|| check_to_many::<User, Comment>(&Declared::from(
+        user::Relation::Posts
+    ))));
+    let courses = Declared::related::<entity::student::Entity, entity::course::Entity>();
+    assert_eq!(courses.foreign_keys().len(), 2);
 }
 
 on_every_backend!(every_relation_stands_on_a_foreign_key_of_the_database);
