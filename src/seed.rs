@@ -116,20 +116,14 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             }
             .insert(&txn)
             .await?;
-            first.get_or_insert(row);
+            first.get_or_insert((row, author.name.clone()));
         }
         // The post's author answers its first comment.
-        if let Some(first) = first.filter(|_| i % 2 == 0) {
+        if let Some((first, name)) = first.filter(|_| i % 2 == 0) {
             comment::ActiveModel {
                 post_id: Set(post.id),
                 user_id: Set(post.user_id),
-                body: Set(format!(
-                    "Thank you, {}.",
-                    users
-                        .iter()
-                        .find(|u| u.id == first.user_id)
-                        .map_or("", |u| u.name.as_str())
-                )),
+                body: Set(format!("Thank you, {name}.")),
                 created_at: Set(first.created_at + Duration::minutes(30)),
                 parent_id: Set(Some(first.id)),
                 ..Default::default()
@@ -149,7 +143,9 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         tags.push(row);
     }
     for (i, post) in posts.iter().enumerate() {
-        for (_, tag) in tags.iter().enumerate().filter(|(j, _)| (i + j) % 3 != 1) {
+        // Each post carries the tags but every third, in turn.
+        let carried = tags.iter().enumerate().filter(|(j, _)| (i + j) % 3 != 1);
+        for tag in carried.map(|(_, tag)| tag) {
             post_tag::ActiveModel {
                 post_id: Set(post.id),
                 tag_id: Set(tag.id),
