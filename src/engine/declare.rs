@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ModelTrait, Value};
 
 use crate::engine::filter::{BooleanFilter, DateTimeFilter, IntFilter, StringFilter};
-use crate::engine::lean::Leaf;
+use crate::engine::lean::{Leaf, Lean};
 use crate::engine::listing::{ModelOf, Table};
 use crate::engine::loaders::Follows;
 use crate::engine::pagination::SortKind;
@@ -108,6 +108,36 @@ pub fn key_of<R: Follows>(parent: &ModelOf<R::Parent>) -> ApiResult<Option<i32>>
     }
 }
 
+/// What a to-one field answers: its row, which a foreign key guarantees, or (for
+/// a relation declared `or null`) its row or null.
+pub trait Answer<T>: Sized {
+    /// The answer, given the row found (or none).
+    fn answer(found: Option<T>) -> ApiResult<Self>;
+}
+
+impl<T: Table> Answer<T> for Lean<T> {
+    fn answer(found: Option<T>) -> ApiResult<Self> {
+        found.map(Lean).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "no {} where a foreign key points at one",
+                T::NAME
+            ))
+        })
+    }
+}
+
+impl<T: Table> Answer<T> for Option<Lean<T>> {
+    fn answer(found: Option<T>) -> ApiResult<Self> {
+        Ok(found.map(Lean))
+    }
+}
+
+/// What the to-one relation's field answers.
+pub trait ToOneAnswer: Follows {
+    /// The row, or the row or null.
+    type Answer: Answer<Self::Target> + async_graphql::OutputType;
+}
+
 /// A row type of the schema, as [`row_types!`] lists them.
 pub struct RowType {
     /// The GraphQL type's name.
@@ -130,12 +160,11 @@ pub struct RowType {
 ///         ...
 ///     }
 ///     order_by_id "By id.";
-///     one {                                   // to-one, never null
+///     one {                                   // to-one (`User or null`: nullable)
 ///         /// The user who wrote the post.
 ///         author: User = post::Relation::Author,
 ///             id_filter "On the author's id.", filter "The author matches.";
 ///     }
-///     maybe_one { ... }                       // to-one, null when there is none
 ///     many {                                  // to-many, a connection
 ///         /// The comments on the post.
 ///         comments: Comment = post::Relation::Comments, filter "Some comment matches.";
@@ -162,17 +191,9 @@ macro_rules! row_type {
         $(one {
             $(
                 $(#[doc = $one_doc:literal])*
-                $one:ident: $one_target:ident = $one_rel:expr
+                $one:ident: $one_target:ident $(or $one_null:ident)? = $one_rel:expr
                     $(, id_filter $one_id_filter_doc:literal)?
                     $(, filter $one_filter_doc:literal)?;
-            )*
-        })?
-        $(maybe_one {
-            $(
-                $(#[doc = $maybe_doc:literal])*
-                $maybe:ident: $maybe_target:ident = $maybe_rel:expr
-                    $(, id_filter $maybe_id_filter_doc:literal)?
-                    $(, filter $maybe_filter_doc:literal)?;
             )*
         })?
         $(many {
@@ -220,12 +241,6 @@ macro_rules! row_type {
                             <[<$name $one:camel>] as $crate::engine::loaders::Follows>::key(),
                         ));
                     )*)?
-                    $($(
-                        read_by.extend($crate::engine::listing::key_read_by::<$name>(
-                            stringify!([<$maybe:lower_camel>]),
-                            <[<$name $maybe:camel>] as $crate::engine::loaders::Follows>::key(),
-                        ));
-                    )*)?
                     read_by
                 })
             }
@@ -235,9 +250,6 @@ macro_rules! row_type {
             const TO_ONE: &'static [$crate::engine::loaders::ToOneField] = &[
                 $($($crate::engine::loaders::ToOneField::new::<[<$name $one:camel>]>(
                     stringify!([<$one:lower_camel>]),
-                ),)*)?
-                $($($crate::engine::loaders::ToOneField::new::<[<$name $maybe:camel>]>(
-                    stringify!([<$maybe:lower_camel>]),
                 ),)*)?
             ];
 
@@ -332,16 +344,6 @@ macro_rules! row_type {
             )*)?
             $($(
                 $(
-                    #[doc = $maybe_id_filter_doc]
-                    pub [<$maybe _id>]: Option<$crate::engine::filter::IdFilter>,
-                )?
-                $(
-                    #[doc = $maybe_filter_doc]
-                    pub $maybe: Option<Box<[<$maybe_target Filter>]>>,
-                )?
-            )*)?
-            $($(
-                $(
                     #[doc = $many_filter_doc]
                     pub $many: Option<Box<[<$many_target Filter>]>>,
                 )?
@@ -382,16 +384,6 @@ macro_rules! row_type {
                 )*)?
                 $($(
                     $(
-                        $crate::engine::declare::row_type!(@skip $maybe_id_filter_doc);
-                        all.key::<[<$name $maybe:camel>]>(&self.[<$maybe _id>])?;
-                    )?
-                    $(
-                        $crate::engine::declare::row_type!(@skip $maybe_filter_doc);
-                        all.through::<[<$name $maybe:camel>], _>(&self.$maybe)?;
-                    )?
-                )*)?
-                $($(
-                    $(
                         $crate::engine::declare::row_type!(@skip $many_filter_doc);
                         all.through::<[<$name $many:camel>], _>(&self.$many)?;
                     )?
@@ -405,13 +397,9 @@ macro_rules! row_type {
             #[doc = "The `" $one "` relation of " $name " rows."]
             pub struct [<$name $one:camel>];
 
-            $crate::engine::declare::row_type!(@to_one $name, [<$name $one:camel>], $one_target, $one_rel);
-        )*)?
-        $($(
-            #[doc = "The `" $maybe "` relation of " $name " rows."]
-            pub struct [<$name $maybe:camel>];
-
-            $crate::engine::declare::row_type!(@to_one $name, [<$name $maybe:camel>], $maybe_target, $maybe_rel);
+            $crate::engine::declare::row_type!(
+                @to_one $name, [<$name $one:camel>], $one_target $($one_null)?, $one_rel
+            );
         )*)?
         $($(
             #[doc = "The `" $many "` relation of " $name " rows."]
@@ -442,7 +430,6 @@ macro_rules! row_type {
                 use $crate::engine::relation::DeclaredRelation as _;
                 vec![
                     $($((stringify!([<$one:lower_camel>]), [<$name $one:camel>]::declared()),)*)?
-                    $($((stringify!([<$maybe:lower_camel>]), [<$name $maybe:camel>]::declared()),)*)?
                     $($((stringify!([<$many:lower_camel>]), [<$name $many:camel>]::declared()),)*)?
                 ]
             }
@@ -454,9 +441,6 @@ macro_rules! row_type {
                 use $crate::engine::relation::DeclaredRelation as _;
                 $($(
                     let _ = <[<$name $one:camel>] as $crate::engine::loaders::Follows>::key();
-                )*)?
-                $($(
-                    let _ = <[<$name $maybe:camel>] as $crate::engine::loaders::Follows>::key();
                 )*)?
                 $($(
                     $crate::engine::relation::check_to_many::<$name, $many_target>(
@@ -507,24 +491,15 @@ macro_rules! row_type {
                 async fn $one(
                     &self,
                     ctx: &async_graphql::Context<'_>,
-                ) -> $crate::error::ApiResult<$crate::engine::lean::Lean<$one_target>> {
-                    $crate::engine::request::follow_required::<[<$name $one:camel>]>(ctx, &self.0)
-                        .await
-                        .map($crate::engine::lean::Lean)
+                ) -> $crate::error::ApiResult<
+                    <[<$name $one:camel>] as $crate::engine::declare::ToOneAnswer>::Answer,
+                > {
+                    let found =
+                        $crate::engine::request::follow::<[<$name $one:camel>]>(ctx, &self.0).await?;
+                    $crate::engine::declare::Answer::answer(found)
                 }
             )*)?
 
-            $($(
-                $(#[doc = $maybe_doc])*
-                async fn $maybe(
-                    &self,
-                    ctx: &async_graphql::Context<'_>,
-                ) -> $crate::error::ApiResult<Option<$crate::engine::lean::Lean<$maybe_target>>> {
-                    Ok($crate::engine::request::follow::<[<$name $maybe:camel>]>(ctx, &self.0)
-                        .await?
-                        .map($crate::engine::lean::Lean))
-                }
-            )*)?
 
             $($(
                 $(#[doc = $many_doc])*
@@ -564,7 +539,7 @@ macro_rules! row_type {
         }
     } };
 
-    (@to_one $name:ident, $marker:ident, $target:ident, $rel:expr) => {
+    (@to_one $name:ident, $marker:ident, $target:ident $($null:ident)?, $rel:expr) => {
         impl $crate::engine::relation::DeclaredRelation for $marker {
             fn declared() -> $crate::engine::relation::Declared {
                 $crate::engine::relation::Declared::from($rel)
@@ -593,6 +568,10 @@ macro_rules! row_type {
             }
         }
 
+        impl $crate::engine::declare::ToOneAnswer for $marker {
+            type Answer = $crate::engine::declare::row_type!(@answer $target $($null)?);
+        }
+
         impl $crate::engine::loaders::Follows for $marker {
             type Parent = $name;
 
@@ -601,6 +580,8 @@ macro_rules! row_type {
             }
         }
     };
+    (@answer $target:ident) => { $crate::engine::lean::Lean<$target> };
+    (@answer $target:ident null) => { Option<$crate::engine::lean::Lean<$target>> };
     (@edge) => { async_graphql::connection::EmptyFields };
     (@edge $edge:ty) => { $edge };
     (@or $default:literal) => { $default };

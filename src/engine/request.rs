@@ -217,21 +217,6 @@ pub async fn follow<R: crate::engine::loaders::Follows>(
     }
 }
 
-/// The row the to-one relation `R` relates `parent` to, which a foreign key
-/// guarantees.
-pub async fn follow_required<R: crate::engine::loaders::Follows>(
-    ctx: &Context<'_>,
-    parent: &crate::engine::listing::ModelOf<R::Parent>,
-) -> ApiResult<R::Target> {
-    match crate::engine::declare::key_of::<R>(parent)? {
-        Some(key) => find_required::<R>(ctx, key).await,
-        None => Err(ApiError::internal(anyhow::anyhow!(
-            "a {} has no key for a relation that must be there",
-            <R::Parent as crate::engine::listing::Table>::NAME
-        ))),
-    }
-}
-
 /// The issuer of bearer tokens.
 pub fn tokens<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Tokens> {
     Ok(&state(ctx)?.tokens)

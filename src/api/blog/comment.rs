@@ -23,10 +23,8 @@ crate::engine::declare::row_type! {
         /// The user who wrote the comment.
         author: User = comment::Relation::Author,
             id_filter "On the global id of the author.", filter "The author matches.";
-    }
-    maybe_one {
         /// The comment this one replies to, or null for a top-level comment.
-        parent: Comment = comment::Relation::Parent,
+        parent: Comment or null = comment::Relation::Parent,
             id_filter "On the global id of the comment replied to (`{isNull: true}`: top-level comments only).",
             filter "The comment replied to matches.";
     }

@@ -19,9 +19,9 @@ crate::engine::declare::row_type! {
     }
     order_by_id "By id, that is by sign-up order.";
     hidden [password_hash, role];
-    maybe_one {
+    one {
         /// The user's profile, or null if they have none.
-        profile: Profile = user::Relation::Profile;
+        profile: Profile or null = user::Relation::Profile;
     }
     many {
         /// The posts the user wrote.
