@@ -156,7 +156,7 @@ pub struct RowType {
 ///     /// The type's description.
 ///     Post on post {                          // the entity module
 ///         /// The field's description.
-///         title: &str, order "By title.", filter "On the title.";
+///         title: &str, order "By title.", filter StringFilter "On the title.";
 ///         ...
 ///     }
 ///     order_by_id "By id.";
@@ -175,6 +175,7 @@ pub struct RowType {
 ///
 /// A relation is a SeaORM `Relation` variant, or `Declared::related::<A, B>()` for
 /// one through an association table (with `edge` naming what each edge carries).
+/// `hidden [password_hash]` names columns that no field shows.
 macro_rules! row_type {
     (
         $(#[doc = $doc:literal])*
@@ -245,7 +246,11 @@ macro_rules! row_type {
                 })
             }
 
-            $(const HIDDEN: &'static [&'static str] = &[$(stringify!($hidden)),*];)?
+            $(const HIDDEN: &'static [&'static str] = {
+                // Each is a column of the model.
+                const _: fn(&entity::$entity::Model) = |row| { $(let _ = &row.$hidden;)* };
+                &[$(stringify!($hidden)),*]
+            };)?
 
             const TO_ONE: &'static [$crate::engine::loaders::ToOneField] = &[
                 $($($crate::engine::loaders::ToOneField::new::<[<$name $one:camel>]>(
@@ -278,7 +283,23 @@ macro_rules! row_type {
             }
         }
 
-        $crate::engine::listing::order_term!([<$name Order>], [<$name OrderField>]);
+        /// One term of an `orderBy` list.
+        #[derive(async_graphql::InputObject, Clone, Copy, Debug)]
+        pub struct [<$name Order>] {
+            /// The field to order by.
+            pub field: [<$name OrderField>],
+            /// Ascending or descending.
+            #[graphql(default)]
+            pub direction: $crate::engine::pagination::OrderDirection,
+        }
+
+        impl $crate::engine::listing::OrderTerm for [<$name Order>] {
+            type Field = [<$name OrderField>];
+
+            fn term(&self) -> ([<$name OrderField>], $crate::engine::pagination::OrderDirection) {
+                (self.field, self.direction)
+            }
+        }
 
         #[doc = "The fields " [<$name:lower>] "s can be ordered by."]
         #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -364,7 +385,7 @@ macro_rules! row_type {
                 use $crate::engine::listing::Table as _;
                 let mut all = $crate::engine::filter::Conditions::new(scope);
                 all.id(&self.id, entity::$entity::Column::Id, $name::NAME)?;
-                all.int(&self.database_id, entity::$entity::Column::Id)?;
+                all.column(&self.database_id, entity::$entity::Column::Id)?;
                 $($(
                     // The filter fits the column's type.
                     $crate::engine::declare::filter_fits::<$crate::engine::filter::$filter_ty, _, _>(

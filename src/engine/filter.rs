@@ -147,7 +147,7 @@ impl<'a> Conditions<'a> {
     }
 
     /// `column` meets the integer conditions of `filter`.
-    pub fn int(&mut self, filter: &Option<IntFilter>, column: impl IntoIden) -> ApiResult<()> {
+    fn int(&mut self, filter: &Option<IntFilter>, column: impl IntoIden) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
         let column = column.into_iden();
         let col = || self.scope.col(column.clone());
@@ -166,7 +166,7 @@ impl<'a> Conditions<'a> {
     }
 
     /// `column` meets the text conditions of `filter`.
-    pub fn text(&mut self, filter: &Option<StringFilter>, column: impl IntoIden) -> ApiResult<()> {
+    fn text(&mut self, filter: &Option<StringFilter>, column: impl IntoIden) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
         let column = column.into_iden();
         let col = || self.scope.col(column.clone());
@@ -190,14 +190,14 @@ impl<'a> Conditions<'a> {
     }
 
     /// `column` meets the boolean condition of `filter`.
-    pub fn boolean(&mut self, filter: &Option<BooleanFilter>, column: impl IntoIden) {
+    fn boolean(&mut self, filter: &Option<BooleanFilter>, column: impl IntoIden) {
         if let Some(v) = filter.as_ref().and_then(|f| f.eq) {
             self.push(self.scope.col(column).eq(v));
         }
     }
 
     /// `column` meets the time conditions of `filter`.
-    pub fn time(&mut self, filter: &Option<DateTimeFilter>, column: impl IntoIden) {
+    fn time(&mut self, filter: &Option<DateTimeFilter>, column: impl IntoIden) {
         let Some(filter) = filter else { return };
         let column = column.into_iden();
         let col = || self.scope.col(column.clone());
@@ -211,16 +211,12 @@ impl<'a> Conditions<'a> {
     }
 
     /// Some row reached through `hop` meets `filter`.
-    pub fn related<F: FilterInput>(
-        &mut self,
-        filter: &Option<Box<F>>,
-        hop: impl Into<Hop>,
-    ) -> ApiResult<()> {
+    fn related<F: FilterInput>(&mut self, filter: &Option<Box<F>>, hop: Hop) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
         let inner = self.scope.related()?;
         let mut exists = Query::select();
         exists.expr(Expr::val(1));
-        match hop.into() {
+        match hop {
             Hop::Many(Link::Children { table, foreign_key }) => {
                 exists
                     .from_as(table, inner.alias())

@@ -89,39 +89,13 @@ pub trait Listed: Table + OutputType {
     fn column(field: Self::Field) -> ColumnOf<Self>;
 }
 
-/// One term of an `orderBy` list: an input type of its own per listed type,
-/// declared with [`order_term!`].
+/// One term of an `orderBy` list: an input type of its own per listed type.
 pub trait OrderTerm: InputType + Send + Sync {
     /// The fields it orders by.
     type Field: SortField;
     /// The field, and which way.
     fn term(&self) -> (Self::Field, OrderDirection);
 }
-
-/// Declares `$name`, one term of an `orderBy` list over the sort fields `$field`.
-macro_rules! order_term {
-    ($name:ident, $field:ty) => {
-        /// One term of an `orderBy` list.
-        #[derive(async_graphql::InputObject, Clone, Copy, Debug)]
-        pub struct $name {
-            /// The field to order by.
-            pub field: $field,
-            /// Ascending or descending.
-            #[graphql(default)]
-            pub direction: $crate::engine::pagination::OrderDirection,
-        }
-
-        impl $crate::engine::listing::OrderTerm for $name {
-            type Field = $field;
-
-            fn term(&self) -> ($field, $crate::engine::pagination::OrderDirection) {
-                (self.field, self.direction)
-            }
-        }
-    };
-}
-
-pub(crate) use order_term;
 
 /// How a row reaches many related rows: the shape of a to-many relation.
 #[derive(Clone, Debug)]
@@ -158,12 +132,6 @@ pub enum Hop {
         /// This table's column that holds the related row's id.
         foreign_key: DynIden,
     },
-}
-
-impl From<Link> for Hop {
-    fn from(link: Link) -> Self {
-        Self::Many(link)
-    }
 }
 
 /// The deepest a filter may nest (through `and`, `or`, `not` and related rows).
@@ -242,7 +210,7 @@ pub struct ListArgs<T: Listed> {
     /// The filter compiled for the listed table, aliased `t0`.
     pub condition: Condition,
     /// Columns the selection does not use, so the statement skips them (see
-    /// [`Table::READ_BY`]), as bits (see [`Table::omitted`]).
+    /// [`Table::read_by`]), as bits (see [`Table::omitted`]).
     pub omitted: u32,
     /// Whether the selection asks for any rows (not only `totalCount`).
     pub rows_wanted: bool,

@@ -35,7 +35,7 @@ impl Declared {
     }
 
     /// The table the relation starts from.
-    pub fn from_table(&self) -> String {
+    fn start_table(&self) -> String {
         table(
             self.via
                 .as_ref()
@@ -44,7 +44,7 @@ impl Declared {
     }
 
     /// The related table.
-    pub fn to_table(&self) -> String {
+    fn end_table(&self) -> String {
         table(&self.to.to_tbl)
     }
 
@@ -93,7 +93,7 @@ impl Declared {
 
     /// Panics unless the relation runs from `P`'s table to `T`'s.
     pub fn check_tables<P: Table, T: Table>(&self) {
-        let (from, to) = (self.from_table(), self.to_table());
+        let (from, to) = (self.start_table(), self.end_table());
         let (parent, target) = (entity_table::<P>(), entity_table::<T>());
         assert!(
             from == parent && to == target,

@@ -229,10 +229,16 @@ impl BlogMutation {
                 "only the post's author or an admin may delete it".into(),
             ));
         }
-        let txn = request_db(ctx)?.begin().await?;
-        delete_threads(&txn, comment::Column::PostId, found.id).await?;
-        found.delete(&txn).await?;
-        txn.commit().await?;
+        let db = request_db(ctx)?;
+        if db.get_database_backend() == DbBackend::MySql {
+            // The post's threads first, newest first (see `delete_comments`).
+            let txn = db.begin().await?;
+            delete_comments(&txn, comment::Column::PostId, found.id).await?;
+            found.delete(&txn).await?;
+            txn.commit().await?;
+        } else {
+            found.delete(&db).await?;
+        }
         Ok(input.id)
     }
 
@@ -320,27 +326,27 @@ impl BlogMutation {
                 "only the comment's author, the post's author or an admin may delete it".into(),
             ));
         }
-        let txn = request_db(ctx)?.begin().await?;
-        delete_threads(&txn, comment::Column::Id, found.id).await?;
-        found.delete(&txn).await?;
-        txn.commit().await?;
+        delete_comments(&request_db(ctx)?, comment::Column::Id, found.id).await?;
         Ok(input.id)
     }
 }
 
-/// Deletes the replies, at every depth, of the comments whose `column` is `value`
-/// (a comment by its id, or a post's comments), latest first.
+/// Deletes the comments whose `column` is `value` (a comment by its id, or a post's
+/// comments) and their replies at every depth, in one statement.
 ///
-/// The foreign keys would delete them too, but MariaDB follows a cascade at most 15
-/// levels deep; deleting the newest first (a reply is always newer than what it
-/// answers) leaves each row nothing to cascade to. Elsewhere the cascade goes as
-/// deep as the thread, and this is left to it.
-async fn delete_threads(
+/// The foreign keys delete the replies, but MariaDB follows a cascade at most 15
+/// levels deep: there the whole thread is deleted newest first (a reply is always
+/// newer than what it answers), which leaves each row nothing to cascade to.
+async fn delete_comments(
     db: &impl ConnectionTrait,
     column: comment::Column,
     value: i32,
 ) -> ApiResult<()> {
     if db.get_database_backend() != DbBackend::MySql {
+        comment::Entity::delete_many()
+            .filter(column.eq(value))
+            .exec(db)
+            .await?;
         return Ok(());
     }
     let sql = format!(

@@ -50,8 +50,6 @@ pub struct ToOneField {
     key: fn() -> &'static str,
     join: fn(&mut SelectStatement, &Joined, Expr),
     prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
-    /// The related table's first column.
-    first: &'static str,
     /// The related table's columns.
     columns: &'static [&'static str],
     /// The related table's column that matches the key (null when there is no row).
@@ -68,7 +66,6 @@ impl ToOneField {
             key: key::<R>,
             join: join::<R>,
             prime: prime::<R>,
-            first: <ModelOf<R::Target> as FromRowAt>::COLUMNS[0],
             columns: <ModelOf<R::Target> as FromRowAt>::COLUMNS,
             matched: matched::<R>,
             omitted: <R::Target as Table>::omitted,
@@ -245,7 +242,7 @@ fn locate(
         at.push(Located {
             omitted: j.omitted,
             key: layout.at(&format!("{parent}{}", (j.via.key)()))?,
-            first: layout.at(&format!("{}{}", j.prefix, j.via.first))?,
+            first: layout.at(&format!("{}{}", j.prefix, j.via.columns[0]))?,
             matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
         });
         locate(&j.nested, &j.prefix, layout, at)?;
