@@ -98,6 +98,7 @@ async fn different_arguments_on_one_field_batch_separately(backend: Backend) {
 async fn joined_rows_are_the_related_rows(backend: Backend) {
     let app = TestApp::new(backend).await;
     common::fixture::scaled(&app.db, 10).await;
+    let app = app.reading_as_admin(1).await;
     let query = "{ comments(first: 30) { nodes { body
         author { name profile { bio user { name } } }
         post { title body author { email } } } } }";

@@ -6,7 +6,10 @@ use common::{Backend, TestApp, gid};
 use serde_json::json;
 
 async fn users_have_their_fields_profile_posts_and_comments(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let data = app
         .data(
             r#"{ users(first: 3) { totalCount nodes {
@@ -116,7 +119,10 @@ async fn a_deep_query_follows_every_hop(backend: Backend) {
 }
 
 async fn top_level_lists_default_to_id_order(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let data = app
         .data("{ posts { nodes { databaseId } } comments { nodes { databaseId } } }")
         .await;

@@ -30,7 +30,10 @@ async fn post_count(app: &TestApp) -> i64 {
 }
 
 async fn anonymous_writes_are_unauthenticated_and_change_nothing(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let post = gid("Post", 1);
     let comment = gid("Comment", 1);
     for (mutation, variables) in [
@@ -132,13 +135,16 @@ async fn creating_a_post_makes_the_viewer_its_author(backend: Backend) {
     assert_eq!(post["published"], false, "a draft unless published");
     assert_eq!(post["author"]["name"], "Carol");
     let id = post["id"].as_str().unwrap();
+    // Its author reads the draft back.
     let read = app
-        .data(&format!(
-            r#"{{ node(id: "{id}") {{ ... on Post {{ title author {{ name }} }} }} }}"#
-        ))
+        .query_as_with(
+            Some(&carol),
+            &format!(r#"{{ node(id: "{id}") {{ ... on Post {{ title author {{ name }} }} }} }}"#),
+            json!({}),
+        )
         .await;
     assert_eq!(
-        read["node"],
+        read["data"]["node"],
         json!({"title": "Carol's first", "author": {"name": "Carol"}})
     );
 }

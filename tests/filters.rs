@@ -38,7 +38,10 @@ async fn names(app: &TestApp, list: &str, filter: &str) -> Vec<Value> {
 }
 
 async fn ids_and_keys_filter_by_equality_and_membership(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let (p1, p4) = (gid("Post", 1), gid("Post", 4));
     assert_eq!(
         titles(&app, &format!(r#"{{id: {{eq: "{p4}"}}}}"#)).await,
@@ -64,7 +67,10 @@ async fn ids_and_keys_filter_by_equality_and_membership(backend: Backend) {
 }
 
 async fn texts_filter_by_contains_and_prefix_ignoring_case(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     assert_eq!(
         titles(&app, r#"{title: {contains: "WORLD"}}"#).await,
         ["Hello world"]
@@ -88,7 +94,10 @@ async fn texts_filter_by_contains_and_prefix_ignoring_case(backend: Backend) {
 }
 
 async fn like_wildcards_in_filters_match_literally(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     assert_eq!(
         titles(&app, r#"{title: {contains: "%"}}"#).await,
         ["100% sure_thing"]
@@ -112,7 +121,10 @@ async fn like_wildcards_in_filters_match_literally(backend: Backend) {
 }
 
 async fn booleans_and_times_filter(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     assert_eq!(
         titles(&app, "{published: {eq: false}}").await,
         ["Draft notes"]
@@ -132,7 +144,10 @@ async fn booleans_and_times_filter(backend: Backend) {
 }
 
 async fn and_or_not_combine_filters(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     assert_eq!(
         titles(
             &app,
@@ -156,7 +171,10 @@ async fn and_or_not_combine_filters(backend: Backend) {
 }
 
 async fn filters_follow_related_rows(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     assert_eq!(
         titles(&app, r#"{author: {name: {startsWith: "B"}}}"#).await,
         ["Bob's post"],
@@ -205,7 +223,10 @@ async fn filters_follow_related_rows(backend: Backend) {
 }
 
 async fn nested_lists_filter_per_parent(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let data = app
         .data(r#"{ users(first: 2) { nodes { posts(filter: {published: {eq: true}}) { totalCount nodes { title } } } } }"#)
         .await;
@@ -219,7 +240,10 @@ async fn nested_lists_filter_per_parent(backend: Backend) {
 }
 
 async fn bad_filters_are_bad_user_input(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let student = gid("Student", 1);
     for filter in [
         format!(r#"{{id: {{eq: "{student}"}}}}"#),
@@ -239,7 +263,10 @@ async fn bad_filters_are_bad_user_input(backend: Backend) {
 }
 
 async fn sql_text_and_emoji_in_filters_are_plain_text(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let token = app.token_for(1);
     let create = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
     app.write(
@@ -279,7 +306,10 @@ async fn sql_text_and_emoji_in_filters_are_plain_text(backend: Backend) {
 }
 
 async fn filters_nest_only_so_deep(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let mut filter = "{title: {eq: \"x\"}}".to_owned();
     for _ in 0..9 {
         filter = format!("{{not: {filter}}}");
@@ -294,7 +324,10 @@ async fn filters_nest_only_so_deep(backend: Backend) {
 }
 
 async fn emoji_and_sql_text_in_filters_are_just_text(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     assert_eq!(
         titles(&app, r#"{title: {contains: "'; DROP TABLE posts; --"}}"#).await,
         Vec::<String>::new()

@@ -101,7 +101,10 @@ async fn a_page_after_a_cursor_in_a_variable_folds_too(backend: Backend) {
 }
 
 async fn empty_pages_and_missing_parents_fold(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     // Carol writes no posts; there is no user 99.
     let query = format!(
         "{{ carol: user(id: \"{}\") {{ name posts(first: 3) {{ totalCount nodes {{ title }} }} }}
@@ -126,7 +129,10 @@ async fn empty_pages_and_missing_parents_fold(backend: Backend) {
 }
 
 async fn a_field_selected_twice_is_loaded_not_folded(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let query = format!(
         "{{ user(id: \"{}\") {{ one: posts(first: 1) {{ nodes {{ title }} }}
             two: posts(first: 2) {{ nodes {{ title }} }} }} }}",

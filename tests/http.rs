@@ -99,7 +99,10 @@ async fn internal_errors_carry_no_detail(backend: Backend) {
 }
 
 async fn get_refuses_mutations(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let token = app.token_for(1);
     let request =
         Request::get("/graphql?query=mutation%7BdeletePost(input%3A%7Bid%3A%22UG9zdDox%22%7D)%7D")

@@ -18,7 +18,10 @@ fn ids(connection: &Value) -> Vec<i64> {
 const PAGE: &str = "edges { cursor node { databaseId } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }";
 
 async fn paging_forwards_visits_every_row_once(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let first = app
         .data(&format!("{{ posts(first: 3) {{ {PAGE} }} }}"))
         .await;
@@ -50,7 +53,10 @@ async fn paging_forwards_visits_every_row_once(backend: Backend) {
 }
 
 async fn paging_backwards_returns_rows_in_list_order(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let last = app
         .data(&format!("{{ posts(last: 2) {{ {PAGE} }} }}"))
         .await;
@@ -69,7 +75,10 @@ async fn paging_backwards_returns_rows_in_list_order(backend: Backend) {
 }
 
 async fn first_zero_gives_no_rows_but_tells_whether_there_are_any(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let data = app
         .data(&format!("{{ posts(first: 0) {{ totalCount {PAGE} }} }}"))
         .await;
@@ -79,7 +88,10 @@ async fn first_zero_gives_no_rows_but_tells_whether_there_are_any(backend: Backe
 }
 
 async fn ties_are_broken_by_id_in_both_directions(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     app.execute(
         "INSERT INTO users (id, name, email, created_at) VALUES \
          (5, 'Zed', 'z1@example.com', '2026-01-01 00:00:00'), \
@@ -115,7 +127,10 @@ async fn ties_are_broken_by_id_in_both_directions(backend: Backend) {
 }
 
 async fn a_multi_term_order_pages_with_its_cursor(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let order = "orderBy: [{field: PUBLISHED, direction: DESC}]";
     let (code, _) = app
         .error(&format!("{{ posts({order}) {{ {PAGE} }} }}"))
@@ -138,7 +153,10 @@ async fn a_multi_term_order_pages_with_its_cursor(backend: Backend) {
 /// A page reads its order's columns only when a cursor is asked for; each way of
 /// asking for one still pages on, whatever else the selection leaves out.
 async fn each_way_of_asking_for_a_cursor_reads_the_order(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let order = "orderBy: [{field: TITLE, direction: DESC}]";
     let everything = app
         .data(&format!(
@@ -187,7 +205,10 @@ async fn each_way_of_asking_for_a_cursor_reads_the_order(backend: Backend) {
 /// Whether another page follows takes reading one row past the page, which is
 /// done only when asked for: under an alias, in a fragment, or backwards.
 async fn whether_another_page_follows_is_known_however_it_is_asked(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let cases = [
         ("posts(first: 2) { pageInfo { more: hasNextPage } }", true),
         ("posts(first: 9) { pageInfo { more: hasNextPage } }", false),
@@ -234,7 +255,10 @@ async fn whether_another_page_follows_is_known_however_it_is_asked(backend: Back
 }
 
 async fn nested_pages_use_the_same_cursor_rules(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let first = app
         .data(&format!(
             r#"{{ post(id: "UG9zdDox") {{ comments(first: 2) {{ {PAGE} }} }} }}"#
@@ -264,7 +288,10 @@ async fn nested_pages_use_the_same_cursor_rules(backend: Backend) {
 }
 
 async fn bad_page_arguments_are_bad_user_input(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     for (args, needle) in [
         ("first: 101", "maximum page size of 100"),
         ("last: 1000000000", "maximum page size of 100"),
@@ -290,7 +317,10 @@ async fn bad_page_arguments_are_bad_user_input(backend: Backend) {
 }
 
 async fn a_cursor_from_another_list_or_order_is_refused(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let users = app
         .data("{ users(first: 1) { pageInfo { endCursor } } }")
         .await;

@@ -113,7 +113,10 @@ async fn tags_are_found_by_id_and_filtered_through_both_ways(backend: Backend) {
 }
 
 async fn a_post_is_written_with_its_tags_trimmed_and_matched_ignoring_case(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let alice = app.token_for(1);
     let data = app
         .write(
@@ -153,7 +156,10 @@ async fn a_post_is_written_with_its_tags_trimmed_and_matched_ignoring_case(backe
 }
 
 async fn updating_a_posts_tags_replaces_them(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let alice = app.token_for(1);
     let id = app
         .write(
@@ -199,7 +205,10 @@ async fn updating_a_posts_tags_replaces_them(backend: Backend) {
 }
 
 async fn bad_tags_are_refused_naming_the_field_and_change_nothing(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let alice = app.token_for(1);
     let too_many: Vec<String> = (0..21).map(|n| format!("t{n}")).collect();
     for tags in [
@@ -258,7 +267,10 @@ async fn bad_tags_are_refused_naming_the_field_and_change_nothing(backend: Backe
 }
 
 async fn two_posts_creating_the_same_new_tag_at_once_share_it(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let (alice, bob) = (app.token_for(1), app.token_for(2));
     for round in 0..5 {
         let tag = format!("fresh {round}");
@@ -292,7 +304,10 @@ async fn two_posts_creating_the_same_new_tag_at_once_share_it(backend: Backend) 
 }
 
 async fn deleting_a_post_takes_its_tags_off_it(backend: Backend) {
-    let app = TestApp::with_fixture(backend).await;
+    let app = TestApp::with_fixture(backend)
+        .await
+        .reading_as_admin(3)
+        .await;
     let alice = app.token_for(1);
     let id = app
         .write(

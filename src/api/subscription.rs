@@ -1,9 +1,7 @@
 //! Live updates: `commentAdded` and `postPublished`, over WebSocket.
 
 use async_graphql::{Context, ID, Subscription};
-use entity::{comment, post};
 use futures_util::{Stream, StreamExt};
-use sea_orm::EntityTrait;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
@@ -11,7 +9,7 @@ use crate::api::blog::comment::Comment;
 use crate::api::blog::post::Post;
 use crate::engine::ids;
 use crate::engine::listing::Table;
-use crate::engine::request::{events, request_db};
+use crate::engine::request::{events, find_visible, reader, request_db};
 use crate::error::ApiResult;
 use crate::events::Event;
 
@@ -31,7 +29,7 @@ impl SubscriptionRoot {
         let only = post_id
             .map(|id| ids::decode_as(&id, Post::NAME))
             .transpose()?;
-        let db = request_db(ctx)?;
+        let (db, reader) = (request_db(ctx)?, reader(ctx)?);
         let ids = received(ctx)?.filter_map(move |event| async move {
             match event {
                 Event::CommentAdded { comment, post } if only.is_none_or(|p| p == post) => {
@@ -40,12 +38,10 @@ impl SubscriptionRoot {
                 _ => None,
             }
         });
+        // Only the comments the subscriber may see: none on a draft of another's.
         Ok(ids.filter_map(move |id| {
             let db = db.clone();
-            async move {
-                fresh(comment::Entity::find_by_id(id).one(&db).await, "comment")
-                    .map(Comment::from_model)
-            }
+            async move { fresh(find_visible::<Comment>(&db, reader, id).await, "comment") }
         }))
     }
 
@@ -54,18 +50,17 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = Post>> {
-        let db = request_db(ctx)?;
+        let (db, reader) = (request_db(ctx)?, reader(ctx)?);
         let ids = received(ctx)?.filter_map(|event| async move {
             match event {
                 Event::PostPublished { post } => Some(post),
                 _ => None,
             }
         });
+        // Read as the subscriber may: a post withdrawn again at once is not sent.
         Ok(ids.filter_map(move |id| {
             let db = db.clone();
-            async move {
-                fresh(post::Entity::find_by_id(id).one(&db).await, "post").map(Post::from_model)
-            }
+            async move { fresh(find_visible::<Post>(&db, reader, id).await, "post") }
         }))
     }
 }
@@ -85,7 +80,8 @@ fn received(ctx: &Context<'_>) -> ApiResult<impl Stream<Item = Event> + use<>> {
     )
 }
 
-/// The row an event names, read now; `None` if it is gone again or cannot be read.
+/// The row an event names, read now; `None` if it is gone again, hidden from the
+/// subscriber, or cannot be read.
 fn fresh<M>(found: Result<Option<M>, sea_orm::DbErr>, what: &str) -> Option<M> {
     match found {
         Ok(row) => row,

@@ -13,7 +13,7 @@ use crate::engine::lean::{Lean, Leaves};
 use crate::engine::listing::{ListArgs, Listed};
 use crate::engine::loaders::{Count, EdgeData, Many, Page, ToMany, count_all, list_page};
 use crate::engine::pagination::{Direction, SortValue, encode_cursor};
-use crate::engine::request::{loaders, request_db};
+use crate::engine::request::{loaders, reader, request_db};
 use crate::error::{ApiError, ApiResult};
 
 /// A page of a list, with its cursors and the size of the whole list, resolved
@@ -57,7 +57,8 @@ async fn top_level_page<T: Listed>(
     args: Arc<ListArgs<T>>,
 ) -> ApiResult<Connection<T, EmptyFields>> {
     let page = if args.rows_wanted {
-        list_page(&request_db(ctx)?, &args, &loaders(ctx)?.loader().primed).await?
+        let primed = &loaders(ctx)?.loader().primed;
+        list_page(&request_db(ctx)?, reader(ctx)?, &args, primed).await?
     } else {
         Page::default()
     };
@@ -238,7 +239,7 @@ struct TopLevelCount<T: Listed>(Arc<ListArgs<T>>);
 #[async_trait::async_trait]
 impl<T: Listed> TotalCount for TopLevelCount<T> {
     async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(count_all(&request_db(ctx)?, &self.0).await?)
+        Ok(count_all(&request_db(ctx)?, reader(ctx)?, &self.0).await?)
     }
 }
 

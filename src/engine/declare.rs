@@ -175,7 +175,12 @@ pub struct RowType {
 ///
 /// A relation is a SeaORM `Relation` variant, or `Declared::related::<A, B>()` for
 /// one through an association table (with `edge` naming what each edge carries).
-/// `hidden [password_hash]` names columns that no field shows.
+/// `hidden [password_hash]` names columns that no field shows; a leaf declared
+/// `owner_only id` shows only to the user whose id that column holds, and to admins
+/// (null to everyone else). The read rule of the rows, if any, is
+/// `visible_when published or author;` (rows whose boolean column is true, or whose
+/// to-one relation points at the reader) or `visible_with post;` (rows whose to-one
+/// relation reaches a row the reader may see); admins see every row.
 macro_rules! row_type {
     (
         $(#[doc = $doc:literal])*
@@ -183,12 +188,15 @@ macro_rules! row_type {
             $(
                 $(#[doc = $leaf_doc:literal])*
                 $leaf:ident: $leaf_ty:ty
+                    $(, owner_only $leaf_owner:ident)?
                     $(, order $order_doc:literal)?
                     $(, filter $filter_ty:ident $filter_doc:literal)?;
             )*
         }
         $(order_by_id $id_order_doc:literal;)?
         $(hidden [$($hidden:ident),* $(,)?];)?
+        $(visible_when $published:ident or $owner_rel:ident;)?
+        $(visible_with $parent_rel:ident;)?
         $(one {
             $(
                 $(#[doc = $one_doc:literal])*
@@ -251,6 +259,44 @@ macro_rules! row_type {
                 const _: fn(&entity::$entity::Model) = |row| { $(let _ = &row.$hidden;)* };
                 &[$(stringify!($hidden)),*]
             };)?
+
+            const OWNER_ONLY: &'static [(&'static str, &'static str)] = {
+                // Each is a text column of the model, and so is its owner's.
+                const _: fn(&entity::$entity::Model) = |row| {
+                    let _ = row;
+                    $($(
+                        let _: &String = &row.$leaf;
+                        let _: &i32 = &row.$leaf_owner;
+                    )?)*
+                };
+                &[$($((stringify!($leaf), stringify!($leaf_owner)),)?)*]
+            };
+
+            $(
+                fn rule(
+                    reader: Option<i32>,
+                    alias: &sea_orm::sea_query::DynIden,
+                    _reached_by: Option<&str>,
+                ) -> Option<sea_orm::Condition> {
+                    Some($crate::engine::rules::published_or_owner::<[<$name $owner_rel:camel>]>(
+                        reader,
+                        alias,
+                        entity::$entity::Column::[<$published:camel>],
+                    ))
+                }
+            )?
+
+            $(
+                fn rule(
+                    reader: Option<i32>,
+                    alias: &sea_orm::sea_query::DynIden,
+                    reached_by: Option<&str>,
+                ) -> Option<sea_orm::Condition> {
+                    $crate::engine::rules::with_parent::<[<$name $parent_rel:camel>]>(
+                        reader, alias, reached_by,
+                    )
+                }
+            )?
 
             const TO_ONE: &'static [$crate::engine::loaders::ToOneField] = &[
                 $($($crate::engine::loaders::ToOneField::new::<[<$name $one:camel>]>(
@@ -378,6 +424,8 @@ macro_rules! row_type {
         }
 
         impl $crate::engine::listing::FilterInput for [<$name Filter>] {
+            type Row = $name;
+
             fn condition(
                 &self,
                 scope: &$crate::engine::listing::Scope,
@@ -385,13 +433,13 @@ macro_rules! row_type {
                 use $crate::engine::listing::Table as _;
                 let mut all = $crate::engine::filter::Conditions::new(scope);
                 all.id(&self.id, entity::$entity::Column::Id, $name::NAME)?;
-                all.column(&self.database_id, entity::$entity::Column::Id)?;
+                all.column::<$name, _>(&self.database_id, entity::$entity::Column::Id)?;
                 $($(
                     // The filter fits the column's type.
                     $crate::engine::declare::filter_fits::<$crate::engine::filter::$filter_ty, _, _>(
                         |row: &entity::$entity::Model| &row.$leaf,
                     );
-                    all.column(&self.$leaf, entity::$entity::Column::[<$leaf:camel>])?;
+                    all.column::<$name, _>(&self.$leaf, entity::$entity::Column::[<$leaf:camel>])?;
                 )?)*
                 $($(
                     $(
@@ -478,7 +526,7 @@ macro_rules! row_type {
                 $crate::engine::lean::Leaf::of_row(Self::NAME, self.0.id, field, |field| {
                     match field {
                         $(stringify!([<$leaf:lower_camel>]) => Some(
-                            $crate::engine::declare::LeafColumn::leaf(&self.0.$leaf),
+                            $crate::engine::declare::row_type!(@leaf (&self.0.$leaf) $($leaf_owner)?),
                         ),)*
                         _ => None,
                     }
@@ -503,7 +551,7 @@ macro_rules! row_type {
             $(
                 $(#[doc = $leaf_doc])*
                 async fn $leaf(&self) -> $leaf_ty {
-                    $crate::engine::declare::LeafColumn::answer(&self.0.$leaf)
+                    $crate::engine::declare::row_type!(@answer_leaf (&self.0.$leaf) $($leaf_owner)?)
                 }
             )*
 
@@ -599,6 +647,15 @@ macro_rules! row_type {
             fn key() -> $crate::engine::listing::ColumnOf<$name> {
                 Self::columns().0
             }
+        }
+    };
+    (@answer_leaf ($value:expr)) => { $crate::engine::declare::LeafColumn::answer($value) };
+    (@answer_leaf ($value:expr) $owner:ident) => { $crate::engine::rules::owner_only($value) };
+    (@leaf ($value:expr)) => { $crate::engine::declare::LeafColumn::leaf($value) };
+    (@leaf ($value:expr) $owner:ident) => {
+        match $crate::engine::rules::owner_only($value) {
+            Some(text) => $crate::engine::lean::Leaf::Text(text),
+            None => $crate::engine::lean::Leaf::Null,
         }
     };
     (@answer $target:ident) => { $crate::engine::lean::Lean<$target> };

@@ -8,9 +8,10 @@ use sea_orm::sea_query::{
 };
 
 use crate::engine::ids;
-use crate::engine::listing::{FilterInput, Hop, Link, Scope, Table};
+use crate::engine::listing::{ColumnOf, FilterInput, Hop, Link, Scope, Table};
 use crate::engine::loaders::Follows;
 use crate::engine::relation::DeclaredRelation;
+use crate::engine::rules;
 use crate::error::{ApiError, ApiResult};
 
 /// The most values an `in` list may hold.
@@ -137,20 +138,24 @@ impl<'a> Conditions<'a> {
         Ok(())
     }
 
-    /// `column` meets `filter`, whichever kind of column filter it is.
-    pub fn column<F: ColumnFilter>(
+    /// `T`'s column `column` meets `filter`, whichever kind of column filter it is;
+    /// the column as the reader may read it (see [`rules::column`]).
+    pub fn column<T: Table, F: ColumnFilter>(
         &mut self,
         filter: &Option<F>,
-        column: impl IntoIden,
+        column: ColumnOf<T>,
     ) -> ApiResult<()> {
-        F::apply(filter, self, column.into_iden())
+        if filter.is_none() {
+            return Ok(());
+        }
+        let value = rules::column::<T>(self.scope.reader(), &self.scope.alias(), column);
+        F::apply(filter, self, value)
     }
 
     /// `column` meets the integer conditions of `filter`.
-    fn int(&mut self, filter: &Option<IntFilter>, column: impl IntoIden) -> ApiResult<()> {
+    fn int(&mut self, filter: &Option<IntFilter>, column: Expr) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
-        let column = column.into_iden();
-        let col = || self.scope.col(column.clone());
+        let col = || column.clone();
         let mut exprs = Vec::new();
         exprs.extend(filter.eq.map(|v| col().eq(v)));
         if let Some(list) = &filter.is_in {
@@ -166,10 +171,9 @@ impl<'a> Conditions<'a> {
     }
 
     /// `column` meets the text conditions of `filter`.
-    fn text(&mut self, filter: &Option<StringFilter>, column: impl IntoIden) -> ApiResult<()> {
+    fn text(&mut self, filter: &Option<StringFilter>, column: Expr) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
-        let column = column.into_iden();
-        let col = || self.scope.col(column.clone());
+        let col = || column.clone();
         let mut exprs = Vec::new();
         if let Some(v) = &filter.eq {
             exprs.push(col().eq(checked_text(v)?));
@@ -190,17 +194,16 @@ impl<'a> Conditions<'a> {
     }
 
     /// `column` meets the boolean condition of `filter`.
-    fn boolean(&mut self, filter: &Option<BooleanFilter>, column: impl IntoIden) {
+    fn boolean(&mut self, filter: &Option<BooleanFilter>, column: Expr) {
         if let Some(v) = filter.as_ref().and_then(|f| f.eq) {
-            self.push(self.scope.col(column).eq(v));
+            self.push(column.eq(v));
         }
     }
 
     /// `column` meets the time conditions of `filter`.
-    fn time(&mut self, filter: &Option<DateTimeFilter>, column: impl IntoIden) {
+    fn time(&mut self, filter: &Option<DateTimeFilter>, column: Expr) {
         let Some(filter) = filter else { return };
-        let column = column.into_iden();
-        let col = || self.scope.col(column.clone());
+        let col = || column.clone();
         let mut exprs = Vec::new();
         exprs.extend(filter.eq.map(|v| col().eq(v)));
         exprs.extend(filter.gt.map(|v| col().gt(v)));
@@ -210,14 +213,18 @@ impl<'a> Conditions<'a> {
         exprs.into_iter().for_each(|e| self.push(e));
     }
 
-    /// Some row reached through `hop` meets `filter`.
+    /// Some row reached through `hop` that the reader may see meets `filter`.
     fn related<F: FilterInput>(&mut self, filter: &Option<Box<F>>, hop: Hop) -> ApiResult<()> {
         let Some(filter) = filter else { return Ok(()) };
         let inner = self.scope.related()?;
         let mut exists = Query::select();
         exists.expr(Expr::val(1));
+        // Rows reached by their foreign key from this row, which the statement
+        // shows only if the reader sees it, obey a rule that follows that key.
+        let mut reached_by = None;
         match hop {
             Hop::Many(Link::Children { table, foreign_key }) => {
+                reached_by = Some(foreign_key.to_string());
                 exists
                     .from_as(table, inner.alias())
                     .and_where(inner.col(foreign_key).equals((self.scope.alias(), id())));
@@ -246,6 +253,11 @@ impl<'a> Conditions<'a> {
             }
         }
         exists.cond_where(filter.condition(&inner)?);
+        let reader = self.scope.reader();
+        if let Some(rule) = rules::visible::<F::Row>(reader, &inner.alias(), reached_by.as_deref())
+        {
+            exists.cond_where(rule);
+        }
         self.push(Expr::exists(exists));
         Ok(())
     }
@@ -304,30 +316,30 @@ impl<'a> Conditions<'a> {
 /// A filter on one column of a kind (text, number, time, truth).
 pub trait ColumnFilter: Sized {
     /// Adds the filter's conditions on `column` to `all`.
-    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()>;
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: Expr) -> ApiResult<()>;
 }
 
 impl ColumnFilter for StringFilter {
-    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: Expr) -> ApiResult<()> {
         all.text(filter, column)
     }
 }
 
 impl ColumnFilter for IntFilter {
-    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: Expr) -> ApiResult<()> {
         all.int(filter, column)
     }
 }
 
 impl ColumnFilter for BooleanFilter {
-    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: Expr) -> ApiResult<()> {
         all.boolean(filter, column);
         Ok(())
     }
 }
 
 impl ColumnFilter for DateTimeFilter {
-    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: DynIden) -> ApiResult<()> {
+    fn apply(filter: &Option<Self>, all: &mut Conditions<'_>, column: Expr) -> ApiResult<()> {
         all.time(filter, column);
         Ok(())
     }

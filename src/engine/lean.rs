@@ -82,6 +82,8 @@ pub enum Leaf<'a> {
     Boolean(bool),
     /// A `DateTime`.
     Time(DateTime<Utc>),
+    /// `null`: a value the reader may not see.
+    Null,
 }
 
 impl<'a> Leaf<'a> {
@@ -111,6 +113,7 @@ impl<'a> Leaf<'a> {
             Leaf::Boolean(true) => out.extend_from_slice(b"true"),
             Leaf::Boolean(false) => out.extend_from_slice(b"false"),
             Leaf::Time(time) => write_value(out, &ScalarType::to_value(&time))?,
+            Leaf::Null => out.extend_from_slice(b"null"),
         }
         Ok(())
     }

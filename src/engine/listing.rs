@@ -15,7 +15,8 @@ use crate::engine::loaders::{Joins, ToManyField, ToOneField};
 use crate::engine::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
-use crate::engine::request::per_field;
+use crate::engine::request::{per_field, reader};
+use crate::engine::rules::Reader;
 use crate::error::{ApiError, ApiResult};
 
 /// The SeaORM model behind a row-backed type.
@@ -44,10 +45,26 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     /// Columns that no field shows (a password hash): the statements behind the
     /// schema's reads leave them out, and they read as their type's default.
     const HIDDEN: &'static [&'static str] = &[];
+    /// Text columns that only their owner and admins see, `(column, owner column)`
+    /// (see [`rules::column`](crate::engine::rules::column)).
+    const OWNER_ONLY: &'static [(&'static str, &'static str)] = &[];
     /// The to-one fields that a statement reading these rows may join.
     const TO_ONE: &'static [ToOneField] = &[];
     /// The to-many fields whose page a lookup of these rows may fold in.
     const TO_MANY: &'static [ToManyField] = &[];
+
+    /// The read rule of these rows, as declared beside the type, on the table aliased
+    /// `alias`, for a reader with this id (or none): `None` when anyone sees every
+    /// row. Admins see every row whatever it says (see
+    /// [`rules::visible`](crate::engine::rules::visible), which applies it, and for
+    /// `reached_by`).
+    fn rule(
+        _reader: Option<i32>,
+        _alias: &DynIden,
+        _reached_by: Option<&str>,
+    ) -> Option<Condition> {
+        None
+    }
 
     /// The columns a statement leaves out, given which fields are `selected`, as
     /// bits (bit `i` for the model's column `i`, as
@@ -137,24 +154,36 @@ pub enum Hop {
 /// The deepest a filter may nest (through `and`, `or`, `not` and related rows).
 pub const MAX_FILTER_DEPTH: u8 = 8;
 
-/// Where a filter applies: the alias of its table in the statement, and how deep it is.
+/// Where a filter applies: the alias of its table in the statement, how deep it is,
+/// and who reads.
 #[derive(Clone, Debug)]
 pub struct Scope {
     /// The number in the alias (`t0`, `t1`, ...) of the filtered table.
     table: u8,
     /// How many combinators and related rows enclose this filter.
     depth: u8,
+    /// Whose read rules the related rows a filter reaches obey.
+    reader: Reader,
 }
 
 impl Scope {
-    /// The scope of the table a statement lists (alias `t0`).
-    pub fn root() -> Self {
-        Self { table: 0, depth: 0 }
+    /// The scope of the table a statement lists (alias `t0`), read by `reader`.
+    pub fn root(reader: Reader) -> Self {
+        Self {
+            table: 0,
+            depth: 0,
+            reader,
+        }
     }
 
     /// The alias of this scope's table.
     pub fn alias(&self) -> DynIden {
         Alias::new(format!("t{}", self.table)).into_iden()
+    }
+
+    /// Who reads.
+    pub fn reader(&self) -> Reader {
+        self.reader
     }
 
     /// A column of this scope's table.
@@ -169,6 +198,7 @@ impl Scope {
         Ok(Self {
             table: depth,
             depth,
+            reader: self.reader,
         })
     }
 
@@ -177,6 +207,7 @@ impl Scope {
         Ok(Self {
             table: self.table,
             depth: self.deeper()?,
+            reader: self.reader,
         })
     }
 
@@ -192,6 +223,8 @@ impl Scope {
 
 /// A filter input that compiles to a SQL condition.
 pub trait FilterInput {
+    /// The rows it filters.
+    type Row: Table;
     /// The condition on the table of `scope`.
     fn condition(&self, scope: &Scope) -> ApiResult<Condition>;
 }
@@ -300,7 +333,7 @@ impl<T: Listed> ListArgs<T> {
         let terms = order_by.iter().map(OrderTerm::term);
         let window = Window::new(T::NAME, request, Ordering::new(terms)?, limits)?;
         let condition = match &filter {
-            Some(filter) => filter.condition(&Scope::root())?,
+            Some(filter) => filter.condition(&Scope::root(reader(ctx)?))?,
             None => Condition::all(),
         };
         // The order's columns are read for the cursors, when any is asked for.

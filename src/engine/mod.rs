@@ -15,3 +15,4 @@ pub mod loaders;
 pub mod pagination;
 pub mod relation;
 pub mod request;
+pub mod rules;

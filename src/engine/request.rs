@@ -10,7 +10,8 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use crate::auth::Tokens;
 use crate::db::{CountingDb, Warm};
 use crate::engine::listing::Table;
-use crate::engine::loaders::{self, BatchScheduler, Loaders};
+use crate::engine::loaders::{self, BatchScheduler, ById, Loaders};
+use crate::engine::rules::Reader;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 
@@ -54,7 +55,7 @@ impl RequestState {
         viewer: Option<i32>,
     ) -> Self {
         let scheduler = BatchScheduler::default();
-        let loaders = |db| loaders::for_request(db, &scheduler);
+        let loaders = |db, reader| loaders::for_request(db, reader, &scheduler);
         let db = CountingDb::for_request(db, warm);
         let mut state = Self::build(db, tokens, events, viewer, loaders, scheduler.clone());
         state.per_field = Some(PerField::default());
@@ -84,7 +85,7 @@ impl RequestState {
         tokens: Arc<Tokens>,
         events: Events,
         viewer: Option<i32>,
-        loaders: impl FnOnce(CountingDb) -> Loaders,
+        loaders: impl FnOnce(CountingDb, Reader) -> Loaders,
         scheduler: BatchScheduler,
     ) -> Self {
         Self {
@@ -92,7 +93,7 @@ impl RequestState {
             client: None,
             tokens,
             events,
-            loaders: loaders(db.clone()),
+            loaders: loaders(db.clone(), Reader::of(viewer)),
             db,
             scheduler,
             per_field: None,
@@ -227,21 +228,46 @@ pub fn viewer_id(ctx: &Context<'_>) -> ApiResult<Option<i32>> {
     Ok(state(ctx)?.viewer)
 }
 
+/// Who reads: the read rules of every statement are theirs.
+pub fn reader(ctx: &Context<'_>) -> ApiResult<Reader> {
+    Ok(Reader::of(state(ctx)?.viewer))
+}
+
+/// The row of `T` with the key `id` that `reader` may see, read now over `db`
+/// (for what no request's loaders serve: a subscription's events).
+pub async fn find_visible<T: Table>(
+    db: &CountingDb,
+    reader: Reader,
+    id: i32,
+) -> Result<Option<T>, sea_orm::DbErr> {
+    let primed = crate::engine::loaders::Primed::default();
+    let mut found =
+        crate::engine::loaders::sql::rows_by::<ById<T>>(db, reader, &[id], None, &primed).await?;
+    Ok(found.remove(&id))
+}
+
 /// Where writes announce themselves to subscribers.
 pub fn events<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Events> {
     Ok(&state(ctx)?.events)
 }
 
 /// The row of `T` with this global id; `BAD_USER_INPUT` for an id of another type,
-/// `NOT_FOUND` when there is no such row. For writes, which need the row itself.
+/// `NOT_FOUND` when there is no such row, or the reader may not see it (which must
+/// not tell that it exists). For writes, which need the row itself.
 pub async fn find_row<T: crate::engine::listing::Table>(
     ctx: &Context<'_>,
     id: &async_graphql::ID,
 ) -> ApiResult<crate::engine::listing::ModelOf<T>> {
-    use sea_orm::{ColumnTrait, QueryFilter};
+    use sea_orm::sea_query::{Alias, IntoIden};
+    use sea_orm::{ColumnTrait, EntityName, QueryFilter};
     let key = crate::engine::ids::decode_as(id, T::NAME)?;
-    <T::Entity as EntityTrait>::find()
-        .filter(T::id_column().eq(key))
+    let mut query = <T::Entity as EntityTrait>::find().filter(T::id_column().eq(key));
+    // SeaORM names the table by itself, so the rule is on that name.
+    let table = Alias::new(T::Entity::default().table_name()).into_iden();
+    if let Some(rule) = crate::engine::rules::visible::<T>(reader(ctx)?, &table, None) {
+        query = query.filter(rule);
+    }
+    query
         .one(&request_db(ctx)?)
         .await?
         .ok_or_else(|| ApiError::not_found(T::NAME, id))

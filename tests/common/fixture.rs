@@ -8,6 +8,7 @@
 //! Students: 1 Sam, 2 Tia, 3 Uma (no courses). Courses: 1 Algebra, 2 Biology,
 //! 3 Chemistry (no students). Enrollments: Sam in Algebra and Biology, Tia in Algebra.
 //! Tags: 1 "news", on post 1.
+//! [`discussed_draft`] adds comments and a tag on the draft.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use entity::{comment, course, post, post_tag, profile, student, student_course, tag, user};
@@ -225,6 +226,41 @@ pub async fn scaled(db: &DatabaseConnection, users: i32) {
         })
     });
     student_course::Entity::insert_many(enrollments)
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    reset_sequences(db).await;
+}
+
+/// Adds to the [`known`] data a discussion of Alice's draft (post 2): comment 5 by
+/// Bob and comment 6 by Alice replying to it (the post was published once, then
+/// withdrawn), and tag 2 "secret" on the draft alone; tag 1 "news" goes on it too.
+pub async fn discussed_draft(db: &DatabaseConnection) {
+    for (id, user_id, parent_id) in [(5, 2, None), (6, 1, Some(5))] {
+        comment::ActiveModel {
+            id: Set(id),
+            post_id: Set(2),
+            user_id: Set(user_id),
+            body: Set(format!("Draft comment {id}")),
+            created_at: Set(at(20 + i64::from(id))),
+            parent_id: Set(parent_id),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    tag::ActiveModel {
+        id: Set(2),
+        name: Set("secret".into()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let on_draft = [1, 2].map(|tag_id| post_tag::ActiveModel {
+        post_id: Set(2),
+        tag_id: Set(tag_id),
+    });
+    post_tag::Entity::insert_many(on_draft)
         .exec_without_returning(db)
         .await
         .unwrap();

@@ -113,6 +113,8 @@ pub struct TestApp {
     backend: Backend,
     scratch: String,
     url: String,
+    /// The token `query`, `data`, `statements` and `error` send, if any.
+    reading_as: Option<String>,
 }
 
 impl TestApp {
@@ -195,6 +197,7 @@ impl TestApp {
             backend,
             scratch,
             url,
+            reading_as: None,
         }
     }
 
@@ -249,7 +252,17 @@ impl TestApp {
 
     /// Sends a GraphQL query with variables; returns the whole response body.
     pub async fn query_with(&self, query: &str, variables: Value) -> Value {
-        self.query_as_with(None, query, variables).await
+        self.query_as_with(self.reading_as.as_deref(), query, variables)
+            .await
+    }
+
+    /// The app, whose `query`, `data`, `statements` and `error` read as the user
+    /// `user_id`, made an admin: one who sees every row and address, for the tests
+    /// of what lists, filters and pages do rather than of who sees what.
+    pub async fn reading_as_admin(mut self, user_id: i32) -> Self {
+        self.make_admin(user_id).await;
+        self.reading_as = Some(self.token_for(user_id));
+        self
     }
 
     /// Sends a GraphQL request, signed in with `token` if given; returns the body.
@@ -350,7 +363,8 @@ impl TestApp {
 
     /// Sends a query that must fail; returns the first error's code and message.
     pub async fn error(&self, query: &str) -> (String, String) {
-        self.write_error(None, query, json!({})).await
+        let token = self.reading_as.as_deref();
+        self.write_error(token, query, json!({})).await
     }
 
     /// POSTs a JSON body to `/graphql`; returns the status and the JSON body.

@@ -15,6 +15,8 @@ crate::engine::declare::row_type! {
             order "By creation time.", filter DateTimeFilter "On the creation time.";
     }
     order_by_id "By id, that is by creation order.";
+    // A comment shows to whoever sees its post.
+    visible_with post;
     one {
         /// The post the comment is on.
         post: Post = comment::Relation::Post,

@@ -21,6 +21,8 @@ crate::engine::declare::row_type! {
             order "By creation time.", filter DateTimeFilter "On the creation time.";
     }
     order_by_id "By id, that is by creation order.";
+    // A draft shows only to its author (and to admins).
+    visible_when published or author;
     one {
         /// The user who wrote the post.
         author: User = post::Relation::Author,

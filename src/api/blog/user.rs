@@ -11,8 +11,9 @@ crate::engine::declare::row_type! {
     User on user {
         /// The name the user goes by.
         name: &str, order "By name.", filter StringFilter "On the name.";
-        /// The user's email address.
-        email: &str, order "By email address.", filter StringFilter "On the email address.";
+        /// The user's email address: shown to the user and to admins, null to
+        /// everyone else.
+        email: Option<&str>, owner_only id, order "By email address.", filter StringFilter "On the email address.";
         /// When the user signed up.
         created_at: chrono::DateTime<chrono::Utc>,
             order "By sign-up time.", filter DateTimeFilter "On the sign-up time.";
@@ -43,11 +44,13 @@ mod tests {
     use crate::engine::listing::Table;
     use crate::engine::loaders::ById;
     use crate::engine::loaders::sql::{column_at, rows_by_statement};
+    use crate::engine::rules::Reader;
 
     #[test]
     fn no_statement_behind_the_schema_reads_a_password_hash() {
-        let lookup = rows_by_statement::<ById<User>>(DbBackend::Postgres, &[7], None)
-            .to_string(PostgresQueryBuilder);
+        let lookup =
+            rows_by_statement::<ById<User>>(DbBackend::Postgres, Reader::User(7), &[7], None)
+                .to_string(PostgresQueryBuilder);
         assert!(!lookup.contains("password_hash"), "{lookup}");
         assert!(lookup.contains(r#""t0"."name""#), "{lookup}");
         // Lists, pages and joins leave out what `omitted` names, whatever is asked.

@@ -37,6 +37,7 @@ use sea_orm::{DbBackend, DbErr, QueryResult};
 use super::sql::{self, PageReader};
 use super::{PrimedRows, ToMany};
 use crate::engine::listing::{Link, ListArgs};
+use crate::engine::rules::Reader;
 
 /// The prefix of a folded page's columns.
 const PREFIX: &str = "f_";
@@ -80,10 +81,11 @@ pub trait Fold: Send + Sync {
     /// A canonical description, so that equal plans batch together.
     fn describe(&self, text: &mut String);
     /// Joins the pages of `parents` to `query`, whose rows are aliased `parent` and
-    /// keyed by its column `id`.
+    /// keyed by its column `id`: the rows of them that `reader` may see.
     fn apply(
         &self,
         backend: DbBackend,
+        reader: Reader,
         query: &mut SelectStatement,
         parent: &DynIden,
         id: DynIden,
@@ -131,14 +133,16 @@ impl<R: ToMany> Fold for Folded<R> {
     fn apply(
         &self,
         backend: DbBackend,
+        reader: Reader,
         query: &mut SelectStatement,
         parent: &DynIden,
         id: DynIden,
         parents: &[i32],
     ) {
         let args = &self.args;
+        let link = R::link();
         let inner =
-            sql::ranked_rows::<R::Target, R::Edge>(backend, &R::link(), parents, args, PREFIX);
+            sql::ranked_rows::<R::Target, R::Edge>(backend, reader, &link, parents, args, PREFIX);
         let fold = Alias::new(FOLD).into_iden();
         let rank = Alias::new(format!("{PREFIX}{}", sql::ROW_NUMBER));
         let on = Condition::all()
@@ -153,19 +157,19 @@ impl<R: ToMany> Fold for Folded<R> {
     }
 
     fn reader(&self) -> Box<dyn FoldReader> {
-        Box::new(Reader::<R> {
+        Box::new(PagesReader::<R> {
             pages: PageReader::new(PREFIX, &self.args),
             args: self.args.clone(),
         })
     }
 }
 
-struct Reader<R: ToMany> {
+struct PagesReader<R: ToMany> {
     pages: PageReader<R::Target, R::Edge>,
     args: Arc<ListArgs<R::Target>>,
 }
 
-impl<R: ToMany> FoldReader for Reader<R> {
+impl<R: ToMany> FoldReader for PagesReader<R> {
     fn read(&mut self, row: &QueryResult) -> Result<(), DbErr> {
         self.pages.read(row, None, &mut PrimedRows::default())
     }

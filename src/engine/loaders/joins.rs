@@ -27,7 +27,9 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead};
 use entity::FromRowAt;
 use foldhash::HashMap;
-use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
+};
 use sea_orm::{DbErr, IdenStatic, QueryResult};
 
 use super::fold::{Fold, plan_fold};
@@ -35,6 +37,7 @@ use super::page::Page;
 use super::sql::Layout;
 use super::{Follows, ToMany, ToOne};
 use crate::engine::listing::{ListArgs, ModelOf, Table};
+use crate::engine::rules::{self, Reader};
 
 /// The most relations one statement joins; deeper ones are left to the loaders.
 const MAX_JOINS: usize = 8;
@@ -48,7 +51,7 @@ pub struct ToOneField {
     field: &'static str,
     /// The parent's column that holds the key of the related row.
     key: fn() -> &'static str,
-    join: fn(&mut SelectStatement, &Joined, Expr),
+    join: fn(&mut SelectStatement, &Joined, Expr, Reader),
     prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
     /// The related table's columns.
     columns: &'static [&'static str],
@@ -128,9 +131,10 @@ impl Joins {
         self.fold.as_deref()
     }
 
-    /// Joins the relations to `query`, whose parent rows are aliased `parent`.
-    pub fn apply(&self, query: &mut SelectStatement, parent: &DynIden) {
-        apply(&self.joined, query, parent);
+    /// Joins the relations to `query`, whose parent rows are aliased `parent`: the
+    /// related rows that `reader` may see.
+    pub fn apply(&self, query: &mut SelectStatement, parent: &DynIden, reader: Reader) {
+        apply(&self.joined, query, parent, reader);
     }
 
     /// What reads the joined rows of a statement's rows.
@@ -224,11 +228,11 @@ fn describe(joined: &[Joined], text: &mut String) {
     }
 }
 
-fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden) {
+fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden, reader: Reader) {
     for j in joined {
         let key = Expr::col((parent.clone(), Alias::new((j.via.key)())));
-        (j.via.join)(query, j, key);
-        apply(&j.nested, query, &j.alias);
+        (j.via.join)(query, j, key, reader);
+        apply(&j.nested, query, &j.alias, reader);
     }
 }
 
@@ -268,15 +272,21 @@ fn read<'a>(
     Ok(())
 }
 
-fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr) {
+/// Joins the row `R` relates to `key`, when `reader` may see it.
+fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr, reader: Reader) {
     let alias = &joined.alias;
+    let mut on = Condition::all().add(Expr::col((alias.clone(), R::column())).eq(key));
+    if let Some(rule) = rules::visible::<R::Target>(reader, alias, None) {
+        on = on.add(rule);
+    }
     query.join_as(
         JoinType::LeftJoin,
         <R::Target as Table>::Entity::default(),
         alias.clone(),
-        Expr::col((alias.clone(), R::column())).eq(key),
+        on,
     );
-    super::sql::select_table::<R::Target>(query, alias, &joined.prefix, joined.omitted);
+    let (prefix, omitted) = (&joined.prefix, joined.omitted);
+    super::sql::select_table::<R::Target>(query, reader, alias, prefix, omitted);
 }
 
 /// Notes the row `R` relates to `key`, whose columns are `at` (all null when

@@ -137,7 +137,13 @@ impl<R: ToOne> Loader<One<R>> for SqlLoader {
             groups.entry(&key.joins).or_default().push(key.value);
         }
         let rows = try_join_all(groups.iter().map(|(joins, values)| {
-            sql::rows_by::<R>(&self.db, values, joins.as_deref(), &self.primed)
+            sql::rows_by::<R>(
+                &self.db,
+                self.reader,
+                values,
+                joins.as_deref(),
+                &self.primed,
+            )
         }))
         .await?;
         let mut found = HashMap::with_capacity(keys.len());
@@ -170,7 +176,8 @@ impl<R: ToMany> Loader<Many<R>> for SqlLoader {
         let groups = by_args(keys.iter().map(|k| (k.parent, k.args.clone())));
         let link = R::link();
         let pages = try_join_all(groups.iter().map(|(args, parents)| {
-            sql::related_pages::<R::Target, R::Edge>(&self.db, &link, parents, args, &self.primed)
+            let (db, reader, primed) = (&self.db, self.reader, &self.primed);
+            sql::related_pages::<R::Target, R::Edge>(db, reader, &link, parents, args, primed)
         }))
         .await?;
         let mut found = HashMap::with_capacity(keys.len());
@@ -197,11 +204,9 @@ impl<R: ToMany> Loader<Count<R>> for SqlLoader {
     async fn load(&self, keys: &[Count<R>]) -> Result<HashMap<Count<R>, i64>, LoadError> {
         let groups = by_args(keys.iter().map(|k| (k.parent, k.args.clone())));
         let link = R::link();
-        let counts = try_join_all(
-            groups
-                .iter()
-                .map(|(args, parents)| sql::related_counts(&self.db, &link, parents, args)),
-        )
+        let counts = try_join_all(groups.iter().map(|(args, parents)| {
+            sql::related_counts(&self.db, self.reader, &link, parents, args)
+        }))
         .await?;
         let mut found = HashMap::with_capacity(keys.len());
         for ((args, parents), counts) in groups.into_iter().zip(counts) {

@@ -24,6 +24,7 @@ use async_graphql::dataloader::DataLoader;
 use sea_orm::DbErr;
 
 use crate::db::CountingDb;
+use crate::engine::rules::Reader;
 
 pub use fold::ToManyField;
 pub use joins::{Joins, JoinsReader, Primed, PrimedRows, ToOneField};
@@ -38,6 +39,8 @@ pub type LoadError = Arc<DbErr>;
 /// The loader behind every relationship field of one request.
 pub struct SqlLoader {
     db: CountingDb,
+    /// Who reads: every statement applies the read rules for them.
+    reader: Reader,
     /// The related rows the request's statements have read already.
     pub primed: Primed,
 }
@@ -52,8 +55,8 @@ pub type Loaders = DataLoader<SqlLoader>;
 /// `tokio-timer` feature: a tokio timer rounds its deadline up to the next
 /// millisecond tick and fires when the runtime next turns its timer wheel, which
 /// made every level of a request wait about a millisecond with the cores idle.
-pub fn for_request(db: CountingDb, scheduler: &BatchScheduler) -> Loaders {
-    scheduled(SqlLoader::new(db), scheduler)
+pub fn for_request(db: CountingDb, reader: Reader, scheduler: &BatchScheduler) -> Loaders {
+    scheduled(SqlLoader::new(db, reader), scheduler)
 }
 
 /// A DataLoader over `loader` whose batches `scheduler` runs, with no delay.
@@ -63,8 +66,8 @@ fn scheduled<L: Send + Sync + 'static>(loader: L, scheduler: &BatchScheduler) ->
 
 /// A loader whose batches start after a short delay on their own task, for
 /// resolvers that no [`BatchScheduler`] drives (subscription events).
-pub fn spawning(db: CountingDb) -> Loaders {
-    DataLoader::new(SqlLoader::new(db), |batch| {
+pub fn spawning(db: CountingDb, reader: Reader) -> Loaders {
+    DataLoader::new(SqlLoader::new(db, reader), |batch| {
         tokio::spawn(async move {
             tokio::time::sleep(SIBLINGS_DELAY).await;
             batch.await;
@@ -78,9 +81,10 @@ pub fn spawning(db: CountingDb) -> Loaders {
 const SIBLINGS_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl SqlLoader {
-    fn new(db: CountingDb) -> Self {
+    fn new(db: CountingDb, reader: Reader) -> Self {
         Self {
             db,
+            reader,
             primed: Primed::default(),
         }
     }

@@ -35,6 +35,7 @@ use super::page::{EdgeData, Page};
 use super::{Joins, JoinsReader, Primed, PrimedRows, ToOne};
 use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::engine::pagination::{OrderDirection, Ordering};
+use crate::engine::rules::{self, Reader};
 
 /// The name of a page row's parent id.
 pub(super) const PARENT: &str = "__parent";
@@ -49,18 +50,19 @@ type ColumnRef = (DynIden, DynIden);
 /// A page of a top-level list; the rows its joins read go into `primed`.
 pub async fn list_page<T: Listed>(
     db: &impl ConnectionTrait,
+    reader: Reader,
     args: &ListArgs<T>,
     primed: &Primed,
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
     let mut query = Query::select();
     query.from_as(T::Entity::default(), t0());
-    select_columns(&mut query, args);
+    select_table::<T>(&mut query, reader, &t0(), "", args.omitted);
     if let Some(joins) = &args.joins {
-        joins.apply(&mut query, &t0());
+        joins.apply(&mut query, &t0(), reader);
     }
-    where_listed(&mut query, args);
-    for (column, order) in order_terms::<T>(&args.window.read_order()) {
-        query.order_by(column, order);
+    where_listed(&mut query, reader, args, None);
+    for (value, order) in order_terms::<T>(reader, &args.window.read_order()) {
+        query.order_by_expr(value, order);
     }
     query.limit(args.rows_read());
     let mut page = Page::default();
@@ -83,15 +85,17 @@ pub async fn list_page<T: Listed>(
     Ok(page)
 }
 
-/// The rows of `R::Target` whose `R::column()` is one of `values`, by that value;
-/// the rows its joins read, and the page it folds in, go into `primed`.
+/// The rows of `R::Target` that `reader` may see whose `R::column()` is one of
+/// `values`, by that value; the rows its joins read, and the page it folds in, go
+/// into `primed`.
 pub async fn rows_by<R: ToOne>(
     db: &impl ConnectionTrait,
+    reader: Reader,
     values: &[i32],
     joins: Option<&Joins>,
     primed: &Primed,
 ) -> Result<HashMap<i32, R::Target>, DbErr> {
-    let query = rows_by_statement::<R>(db.get_database_backend(), values, joins);
+    let query = rows_by_statement::<R>(db.get_database_backend(), reader, values, joins);
     let mut found = HashMap::with_capacity(values.len());
     let mut read = PrimedRows::default();
     let mut fold = folded::<R>(joins).map(Fold::reader);
@@ -129,26 +133,32 @@ fn folded<R: ToOne>(joins: Option<&Joins>) -> Option<&dyn Fold> {
 
 pub fn rows_by_statement<R: ToOne>(
     backend: DbBackend,
+    reader: Reader,
     values: &[i32],
     joins: Option<&Joins>,
 ) -> SelectStatement {
     let mut query = Query::select();
     query.from_as(<R::Target as Table>::Entity::default(), t0());
-    select_table::<R::Target>(&mut query, &t0(), "", <R::Target as Table>::hidden());
+    let hidden = <R::Target as Table>::hidden();
+    select_table::<R::Target>(&mut query, reader, &t0(), "", hidden);
     if let Some(joins) = joins {
-        joins.apply(&mut query, &t0());
+        joins.apply(&mut query, &t0(), reader);
     }
     if let Some(fold) = folded::<R>(joins) {
         let id = <R::Target as Table>::id_column().into_iden();
-        fold.apply(backend, &mut query, &t0(), id, values);
+        fold.apply(backend, reader, &mut query, &t0(), id, values);
     }
     query.and_where(Expr::col((t0(), R::column())).is_in(values.iter().copied()));
+    if let Some(rule) = rules::visible::<R::Target>(reader, &t0(), None) {
+        query.cond_where(rule);
+    }
     query
 }
 
-/// How many rows of a top-level list match its filter.
+/// How many rows of a top-level list that `reader` may see match its filter.
 pub async fn count_all<T: Listed>(
     db: &impl ConnectionTrait,
+    reader: Reader,
     args: &ListArgs<T>,
 ) -> Result<i64, DbErr> {
     let mut query = Query::select();
@@ -156,6 +166,9 @@ pub async fn count_all<T: Listed>(
         .from_as(T::Entity::default(), t0())
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
         .cond_where(args.condition.clone());
+    if let Some(rule) = rules::visible::<T>(reader, &t0(), None) {
+        query.cond_where(rule);
+    }
     let row = db.query_one(&query).await?;
     row.map_or(Ok(0), |row| row.try_get("", COUNT))
 }
@@ -165,6 +178,7 @@ pub async fn count_all<T: Listed>(
 /// beginning, the same statement counts each parent's rows.
 pub async fn related_pages<T: Listed, E: EdgeData>(
     db: &impl ConnectionTrait,
+    reader: Reader,
     link: &Link,
     parents: &[i32],
     args: &ListArgs<T>,
@@ -173,14 +187,14 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     if parents.is_empty() {
         return Ok(HashMap::new());
     }
-    let inner = ranked_rows::<T, E>(db.get_database_backend(), link, parents, args, "");
+    let inner = ranked_rows::<T, E>(db.get_database_backend(), reader, link, parents, args, "");
     let page_alias = Alias::new(PAGE).into_iden();
     let mut outer = Query::select();
     outer
         .column((page_alias.clone(), Asterisk))
         .from_subquery(inner, page_alias.clone());
     if let Some(joins) = &args.joins {
-        joins.apply(&mut outer, &page_alias);
+        joins.apply(&mut outer, &page_alias, reader);
     }
     outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(args.rows_read()));
 
@@ -206,6 +220,7 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
 /// refuse a frame on `ROW_NUMBER()`, so there the count keeps a window of its own.
 pub(super) fn ranked_rows<T: Listed, E: EdgeData>(
     backend: DbBackend,
+    reader: Reader,
     link: &Link,
     parents: &[i32],
     args: &ListArgs<T>,
@@ -213,7 +228,7 @@ pub(super) fn ranked_rows<T: Listed, E: EdgeData>(
 ) -> SelectStatement {
     let named = |name: &str| Alias::new(format!("{prefix}{name}"));
     let (mut inner, parent) = related_source::<T>(link, parents);
-    select_table::<T>(&mut inner, &t0(), prefix, args.omitted);
+    select_table::<T>(&mut inner, reader, &t0(), prefix, args.omitted);
     for column in E::COLUMNS {
         inner.expr_as(
             Expr::col((Alias::new(JUNCTION), Alias::new(*column))),
@@ -221,10 +236,10 @@ pub(super) fn ranked_rows<T: Listed, E: EdgeData>(
         );
     }
     inner.expr_as(Expr::col(parent.clone()), named(PARENT));
-    where_listed(&mut inner, args);
+    where_listed(&mut inner, reader, args, Some(link));
     let mut window = WindowStatement::partition_by(parent.clone());
-    for (column, order) in order_terms::<T>(&args.window.read_order()) {
-        window.order_by(column, order);
+    for (value, order) in order_terms::<T>(reader, &args.window.read_order()) {
+        window.order_by_expr(value, order);
     }
     if counted(args) {
         let count = if backend == DbBackend::MySql {
@@ -396,9 +411,11 @@ fn rank(row: &QueryResult, at: usize) -> Result<Option<i64>, DbErr> {
     })
 }
 
-/// How many rows related to each of `parents` through `link` match the filter.
+/// How many rows related to each of `parents` through `link` that `reader` may see
+/// match the filter.
 pub async fn related_counts<T: Listed>(
     db: &impl ConnectionTrait,
+    reader: Reader,
     link: &Link,
     parents: &[i32],
     args: &ListArgs<T>,
@@ -412,6 +429,9 @@ pub async fn related_counts<T: Listed>(
         .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
         .cond_where(args.condition.clone())
         .group_by_col(parent);
+    if let Some(rule) = rules::visible::<T>(reader, &t0(), reached_by(link).as_deref()) {
+        query.cond_where(rule);
+    }
     let mut counts = HashMap::with_capacity(parents.len());
     for row in db.query_all(&query).await? {
         counts.insert(row.try_get("", PARENT)?, row.try_get("", COUNT)?);
@@ -420,7 +440,7 @@ pub async fn related_counts<T: Listed>(
 }
 
 fn t0() -> DynIden {
-    Scope::root().alias()
+    Scope::root(Reader::Anonymous).alias()
 }
 
 /// `FROM` the listed table (joined to the association table for a junction),
@@ -447,16 +467,12 @@ fn related_source<T: Listed>(link: &Link, parents: &[i32]) -> (SelectStatement, 
     (query, parent)
 }
 
-/// The listed table's columns, but for the omitted ones.
-fn select_columns<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
-    select_table::<T>(query, &t0(), "", args.omitted);
-}
-
-/// The columns of `T`'s table aliased `alias`, named `<prefix><column>`, but for
-/// those whose bits are set in `omitted` (the `Column` enum lists them in the
-/// model's order, which a test of `entity` checks).
+/// The columns of `T`'s table aliased `alias`, as `reader` may read them, named
+/// `<prefix><column>`, but for those whose bits are set in `omitted` (the `Column`
+/// enum lists them in the model's order, which a test of `entity` checks).
 pub(super) fn select_table<T: Table>(
     query: &mut SelectStatement,
+    reader: Reader,
     alias: &DynIden,
     prefix: &str,
     omitted: u32,
@@ -464,33 +480,52 @@ pub(super) fn select_table<T: Table>(
     for (i, column) in ColumnOf::<T>::iter().enumerate() {
         if omitted & 1 << i == 0 {
             let name = Alias::new(format!("{prefix}{}", column.as_str()));
-            query.expr_as(Expr::col((alias.clone(), column)), name);
+            query.expr_as(rules::column::<T>(reader, alias, column), name);
         }
     }
 }
 
-/// The filter, and the keyset condition that starts the page after the cursor.
-fn where_listed<T: Listed>(query: &mut SelectStatement, args: &ListArgs<T>) {
+/// The column of the listed rows by which `link` reaches them from their parent.
+fn reached_by(link: &Link) -> Option<std::borrow::Cow<'static, str>> {
+    match link {
+        Link::Children { foreign_key, .. } => Some(foreign_key.inner()),
+        Link::Junction { .. } => None,
+    }
+}
+
+/// The filter, the read rule of the rows (reached through `link`, if any), and the
+/// keyset condition that starts the page after the cursor.
+fn where_listed<T: Listed>(
+    query: &mut SelectStatement,
+    reader: Reader,
+    args: &ListArgs<T>,
+    link: Option<&Link>,
+) {
     query.cond_where(args.condition.clone());
+    if let Some(rule) = rules::visible::<T>(reader, &t0(), link.and_then(reached_by).as_deref()) {
+        query.cond_where(rule);
+    }
     if let Some(cursor) = &args.window.cursor {
         let order = args.window.read_order();
-        query.cond_where(after_key::<T>(&order, cursor));
+        query.cond_where(after_key::<T>(reader, &order, cursor));
     }
 }
 
 /// Rows strictly after `key` in `order`:
 /// `(a > ka) OR (a = ka AND b > kb) OR ...` with `<` for descending terms.
 fn after_key<T: Listed>(
+    reader: Reader,
     order: &Ordering<T::Field>,
     key: &[crate::engine::pagination::SortValue],
 ) -> Condition {
+    let value_of = |field| rules::column::<T>(reader, &t0(), T::column(field));
     let mut any = Condition::any();
     for (i, ((field, direction), value)) in order.terms.iter().zip(key).enumerate() {
         let mut all = Condition::all();
         for ((earlier, _), earlier_value) in order.terms[..i].iter().zip(key) {
-            all = all.add(Expr::col((t0(), T::column(*earlier))).eq(earlier_value.to_value()));
+            all = all.add(value_of(*earlier).eq(earlier_value.to_value()));
         }
-        let column = Expr::col((t0(), T::column(*field)));
+        let column = value_of(*field);
         all = all.add(match direction {
             OrderDirection::Asc => column.gt(value.to_value()),
             OrderDirection::Desc => column.lt(value.to_value()),
@@ -500,7 +535,8 @@ fn after_key<T: Listed>(
     any
 }
 
-fn order_terms<T: Listed>(order: &Ordering<T::Field>) -> Vec<(ColumnRef, Order)> {
+/// The terms of `order`, on the listed columns as `reader` may read them.
+fn order_terms<T: Listed>(reader: Reader, order: &Ordering<T::Field>) -> Vec<(Expr, Order)> {
     order
         .terms
         .iter()
@@ -509,7 +545,7 @@ fn order_terms<T: Listed>(order: &Ordering<T::Field>) -> Vec<(ColumnRef, Order)>
                 OrderDirection::Asc => Order::Asc,
                 OrderDirection::Desc => Order::Desc,
             };
-            ((t0(), T::column(*field).into_iden()), order)
+            (rules::column::<T>(reader, &t0(), T::column(*field)), order)
         })
         .collect()
 }
