@@ -181,6 +181,11 @@ impl Scope {
         Alias::new(format!("t{}", self.table)).into_iden()
     }
 
+    /// The alias of the table a statement lists, [`root`](Self::root)'s.
+    pub fn root_alias() -> DynIden {
+        Alias::new("t0").into_iden()
+    }
+
     /// Who reads.
     pub fn reader(&self) -> Reader {
         self.reader

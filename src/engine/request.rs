@@ -19,8 +19,8 @@ use crate::events::Events;
 ///
 /// Execute a request that carries it inside `scheduler.run`, or its batches never run.
 pub struct RequestState {
-    /// The signed-in user's id, from a valid bearer token.
-    pub viewer: Option<i32>,
+    /// Who reads: the signed-in user's id, from a valid bearer token, if any.
+    reader: Reader,
     /// The client's address, when the server knows it (for sign-in throttling).
     pub client: Option<std::net::IpAddr>,
     /// Issues tokens (for `register` and `login`).
@@ -88,12 +88,13 @@ impl RequestState {
         loaders: impl FnOnce(CountingDb, Reader) -> Loaders,
         scheduler: BatchScheduler,
     ) -> Self {
+        let reader = Reader::of(viewer);
         Self {
-            viewer,
+            reader,
             client: None,
             tokens,
             events,
-            loaders: loaders(db.clone(), Reader::of(viewer)),
+            loaders: loaders(db.clone(), reader),
             db,
             scheduler,
             per_field: None,
@@ -225,12 +226,12 @@ pub fn tokens<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Tokens> {
 
 /// The signed-in user's id, if the request carries a valid token.
 pub fn viewer_id(ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-    Ok(state(ctx)?.viewer)
+    Ok(state(ctx)?.reader.id())
 }
 
 /// Who reads: the read rules of every statement are theirs.
 pub fn reader(ctx: &Context<'_>) -> ApiResult<Reader> {
-    Ok(Reader::of(state(ctx)?.viewer))
+    Ok(state(ctx)?.reader)
 }
 
 /// The row of `T` with the key `id` that `reader` may see, read now over `db`

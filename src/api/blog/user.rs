@@ -48,9 +48,9 @@ mod tests {
 
     #[test]
     fn no_statement_behind_the_schema_reads_a_password_hash() {
-        let lookup =
-            rows_by_statement::<ById<User>>(DbBackend::Postgres, Reader::User(7), &[7], None)
-                .to_string(PostgresQueryBuilder);
+        let reader = Reader::User(7);
+        let lookup = rows_by_statement::<ById<User>>(DbBackend::Postgres, reader, &[7], None)
+            .to_string(PostgresQueryBuilder);
         assert!(!lookup.contains("password_hash"), "{lookup}");
         assert!(lookup.contains(r#""t0"."name""#), "{lookup}");
         // Lists, pages and joins leave out what `omitted` names, whatever is asked.

@@ -440,7 +440,7 @@ pub async fn related_counts<T: Listed>(
 }
 
 fn t0() -> DynIden {
-    Scope::root(Reader::Anonymous).alias()
+    Scope::root_alias()
 }
 
 /// `FROM` the listed table (joined to the association table for a junction),
