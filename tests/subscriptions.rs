@@ -5,59 +5,14 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::{Socket, connect, next, send};
 use common::{Backend, TestApp, gid};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use futures_util::StreamExt;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const CREATE_COMMENT: &str =
     "mutation($input: CreateCommentInput!) { createComment(input: $input) { id } }";
-
-/// A subscriber connected to `address`, initialised with `payload`.
-async fn connect(address: std::net::SocketAddr, payload: Value) -> Socket {
-    let mut request = format!("ws://{address}/graphql")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, response) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("a WebSocket");
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        "graphql-transport-ws"
-    );
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": payload}),
-    )
-    .await;
-    socket
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket
-        .send(Message::Text(message.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next text message, as JSON; `None` on close or after `wait`.
-async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(wait, socket.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-            _ => return None,
-        }
-    }
-}
 
 async fn subscribe(socket: &mut Socket, query: &str) {
     let ack = next(socket, Duration::from_secs(5))

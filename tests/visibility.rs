@@ -13,7 +13,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Backend, TestApp, gid};
+use common::{Backend, TestApp, gid, ws};
 use relgql::api::SchemaOptions;
 use relgql::engine::limits::QueryLimits;
 use relgql::http::HttpOptions;
@@ -627,87 +627,34 @@ async fn writes_to_what_one_may_not_see_are_not_found(backend: Backend) {
     .await;
 }
 
-mod subscriptions {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-    use super::*;
-
-    pub type Socket = tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >;
-
-    /// A subscriber, signed in with `token` if given, to `query`, acknowledged.
-    pub async fn subscribe(app: &TestApp, token: Option<String>, query: &str) -> Socket {
-        let address = TestApp::serve(app.router.clone()).await;
-        let mut request = format!("ws://{address}/graphql")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let payload = match token {
-            Some(token) => json!({"Authorization": format!("Bearer {token}")}),
-            None => json!({}),
-        };
-        send(
-            &mut socket,
-            json!({"type": "connection_init", "payload": payload}),
-        )
-        .await;
-        let ack = next(&mut socket, Duration::from_secs(5))
-            .await
-            .expect("an ack");
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
-        send(
-            &mut socket,
-            json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
-        )
-        .await;
-        socket
-    }
-
-    async fn send(socket: &mut Socket, message: Value) {
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await
-            .unwrap();
-    }
-
-    /// The next text message, as JSON; `None` on close or after `wait`.
-    pub async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
-        loop {
-            match tokio::time::timeout(wait, socket.next()).await {
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    return Some(serde_json::from_str(&text).unwrap());
-                }
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                _ => return None,
-            }
-        }
-    }
+/// A subscriber, signed in with `token` if given, to `query`, acknowledged.
+async fn subscribe(app: &TestApp, token: Option<String>, query: &str) -> ws::Socket {
+    let address = TestApp::serve(app.router.clone()).await;
+    let payload = match token {
+        Some(token) => json!({"Authorization": format!("Bearer {token}")}),
+        None => json!({}),
+    };
+    let mut socket = ws::connect(address, payload).await;
+    let ack = ws::next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
+    ws::send(&mut socket, subscribe).await;
+    socket
 }
 
 /// Waits until `socket`'s subscription listens: a subscription starts listening a
 /// moment after it is sent, and no message tells when. `poke` writes something it
 /// delivers; this pokes until a delivery arrives (or gives up), then drains.
 async fn until_listening<F: std::future::Future<Output = ()>>(
-    socket: &mut subscriptions::Socket,
+    socket: &mut ws::Socket,
     poke: impl Fn() -> F,
 ) {
     for _ in 0..100 {
         poke().await;
-        if subscriptions::next(socket, Duration::from_millis(100))
-            .await
-            .is_some()
-        {
-            while subscriptions::next(socket, Duration::from_millis(300))
-                .await
-                .is_some()
-            {}
+        if ws::next(socket, Duration::from_millis(100)).await.is_some() {
+            while ws::next(socket, Duration::from_millis(300)).await.is_some() {}
             return;
         }
     }
@@ -729,13 +676,13 @@ async fn comments_on_a_draft_reach_only_those_who_see_it(backend: Backend) {
             Reader::Anonymous => None,
             Reader::User(id) => Some(app.token_for(id)),
         };
-        let mut socket = subscriptions::subscribe(&app, token, query).await;
+        let mut socket = subscribe(&app, token, query).await;
         until_listening(&mut socket, || write_comment(&app, OTHER, 1, "ping")).await;
         write_comment(&app, AUTHOR, DRAFT, "on the draft").await;
         write_comment(&app, OTHER, 1, "in the open").await;
         let mut heard = Vec::new();
         while !heard.iter().any(|b| b == "in the open") {
-            let message = subscriptions::next(&mut socket, Duration::from_secs(10))
+            let message = ws::next(&mut socket, Duration::from_secs(10))
                 .await
                 .unwrap_or_else(|| panic!("{reader:?}: no comment in the open; heard {heard:?}"));
             let body = &message["payload"]["data"]["commentAdded"]["body"];
@@ -751,8 +698,8 @@ async fn comments_on_a_draft_reach_only_those_who_see_it(backend: Backend) {
 }
 
 /// The title of the next post `socket` hears published.
-async fn published_title(socket: &mut subscriptions::Socket) -> Value {
-    let message = subscriptions::next(socket, Duration::from_secs(10))
+async fn published_title(socket: &mut ws::Socket) -> Value {
+    let message = ws::next(socket, Duration::from_secs(10))
         .await
         .expect("a published post");
     message["payload"]["data"]["postPublished"]["title"].clone()
@@ -764,7 +711,7 @@ async fn post_published_fires_when_a_draft_is_published(backend: Backend) {
     let app = app(backend).await;
     let alice = app.token_for(AUTHOR);
     let query = "subscription { postPublished { databaseId title } }";
-    let mut socket = subscriptions::subscribe(&app, None, query).await;
+    let mut socket = subscribe(&app, None, query).await;
     let create = "mutation($input: CreatePostInput!) { createPost(input: $input) { databaseId } }";
     let publish_new = |title: &'static str| {
         let (app, alice) = (&app, alice.clone());

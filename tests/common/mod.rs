@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
