@@ -5,6 +5,11 @@ wrk.method = "POST"
 wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
+-- Signed in when $AUTH_TOKEN holds a bearer token.
+local token = os.getenv("AUTH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 
 local threads = {}
 function setup(thread)
