@@ -86,11 +86,16 @@ async fn app(backend: Backend) -> TestApp {
     app
 }
 
-async fn ask(app: &TestApp, reader: Reader, query: &str) -> Value {
-    let token = match reader {
+/// The token `reader` sends, if any.
+fn token(app: &TestApp, reader: Reader) -> Option<String> {
+    match reader {
         Reader::Anonymous => None,
         Reader::User(id) => Some(app.token_for(id)),
-    };
+    }
+}
+
+async fn ask(app: &TestApp, reader: Reader, query: &str) -> Value {
+    let token = token(app, reader);
     let body = app.query_as_with(token.as_deref(), query, json!({})).await;
     assert!(
         body.get("errors").is_none(),
@@ -672,11 +677,7 @@ async fn comments_on_a_draft_reach_only_those_who_see_it(backend: Backend) {
     let app = app(backend).await;
     let query = "subscription { commentAdded { body post { databaseId } } }";
     for reader in Reader::all() {
-        let token = match reader {
-            Reader::Anonymous => None,
-            Reader::User(id) => Some(app.token_for(id)),
-        };
-        let mut socket = subscribe(&app, token, query).await;
+        let mut socket = subscribe(&app, token(&app, reader), query).await;
         until_listening(&mut socket, || write_comment(&app, OTHER, 1, "ping")).await;
         write_comment(&app, AUTHOR, DRAFT, "on the draft").await;
         write_comment(&app, OTHER, 1, "in the open").await;

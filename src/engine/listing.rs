@@ -183,7 +183,7 @@ impl Scope {
 
     /// The alias of the table a statement lists, [`root`](Self::root)'s.
     pub fn root_alias() -> DynIden {
-        Alias::new("t0").into_iden()
+        Self::root(Reader::Anonymous).alias()
     }
 
     /// Who reads.

@@ -49,8 +49,8 @@ impl Reader {
 
 /// `EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND id = <reader>)`, which the
 /// database evaluates once per statement. It goes into nearly every statement of a
-/// signed-in request, so the constant part is written once as text: rendered from
-/// column expressions it cost as much again (see bench/README.md).
+/// signed-in request, so the constant part is written once as text rather than
+/// rendered from column expressions each time (see bench/README.md).
 fn admin(id: i32) -> Expr {
     static ROLE_IS_ADMIN: OnceLock<String> = OnceLock::new();
     let role_is_admin = ROLE_IS_ADMIN
