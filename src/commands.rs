@@ -11,13 +11,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::api::{self, AppSchema, SchemaOptions};
 use crate::auth::Tokens;
-use crate::config::{AdminAction, Cli, Command, MigrateAction, Settings};
+use crate::config::{AdminAction, Cli, Command, KeysAction, MigrateAction, Settings};
 use crate::engine::limits::QueryLimits;
 use crate::engine::pagination::PageLimits;
 use crate::events::Events;
 use crate::http::{AppState, HttpOptions};
 use crate::throttle::ThrottleSettings;
-use crate::{db, seed};
+use crate::{auth, db, seed, signing_keys};
 
 /// Runs the subcommand `cli` names (`serve` when none).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -41,6 +41,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 AdminAction::Revoke { email } => (email, user::USER),
             };
             set_role(&db, email, role).await
+        }
+        Command::Keys {
+            action: KeysAction::Rotate,
+        } => {
+            let db = connect(&settings).await?;
+            let rotated = signing_keys::rotate(
+                &db,
+                Duration::from_secs(settings.token_ttl_secs),
+                auth::KEY_REFRESH * 2,
+            )
+            .await?;
+            println!(
+                "new tokens are signed with key {}; every instance uses it within {} s",
+                rotated.signing,
+                auth::KEY_REFRESH.as_secs()
+            );
+            if !rotated.deleted.is_empty() {
+                println!("deleted keys no valid token carries: {:?}", rotated.deleted);
+            }
+            Ok(())
         }
         Command::PrintSchema { output } => {
             let sdl = api::sdl(&schema(&settings));
@@ -92,11 +112,11 @@ async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let (url, is_default) = settings.database();
-    let tokens = Tokens::from_settings(
-        settings.jwt_secret.as_deref(),
-        Duration::from_secs(settings.token_ttl_secs),
-    )?;
-    let (db, fresh) = db::migrate_then_connect(url, settings.pool()).await?;
+    let (db, fresh) = if settings.migrate_on_start {
+        db::migrate_then_connect(url, settings.pool()).await?
+    } else {
+        (db::connect_current(url, settings.pool()).await?, false)
+    };
     if is_default && fresh {
         seed::demo(&db).await?;
     }
@@ -107,6 +127,15 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             seed::DEMO_PASSWORD
         );
     }
+    let tokens = Arc::new(
+        Tokens::from_database(
+            &db,
+            settings.jwt_secret.as_deref(),
+            Duration::from_secs(settings.token_ttl_secs),
+        )
+        .await?,
+    );
+    tokens.refresh_keys();
     let events = Events::for_database(&db)
         .await
         .context("cannot listen for events")?;
@@ -115,7 +144,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let state = AppState {
         gate: Arc::new(api::gate(&schema, &options)),
         schema,
-        tokens: Arc::new(tokens),
+        tokens,
         events,
         http: HttpOptions {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
@@ -153,9 +182,12 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let db = connect(settings).await?;
+    // One connection: the migration lock and the migrations share its session.
+    let db = db::connect(settings.database().0, 1).await?;
     match action {
-        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Up => {
+            db::migrate(&db).await?;
+        }
         MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
         MigrateAction::Status => {
             for migration in Migrator::get_migration_with_status(&db).await? {

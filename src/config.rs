@@ -109,8 +109,9 @@ pub struct Settings {
     /// when a request sends the `x-relgql-debug: sql` header).
     #[arg(long, env = "DEBUG_SQL_COUNT", default_value_t = false, global = true)]
     pub debug_sql_count: bool,
-    /// Secret that signs bearer tokens, at least 32 bytes; without it a random one is
-    /// made at start and tokens do not survive a restart.
+    /// Secret that signs bearer tokens, at least 32 bytes; without it tokens are
+    /// signed with keys kept in the database, shared by every instance serving it
+    /// and rotated with `relgql keys rotate`.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
     /// How long a bearer token stays valid, in seconds.
@@ -170,6 +171,11 @@ pub struct Settings {
     /// Whether clients may introspect the schema (GraphiQL needs it).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
+    /// Apply pending migrations when `serve` starts. With `false` the service only
+    /// checks that the schema is current, and refuses to start if it is not (for
+    /// read-only replicas, and deployments that run `relgql migrate up` as a step).
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub migrate_on_start: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -239,7 +245,8 @@ pub enum LogFormat {
 /// The subcommands of `relgql`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending migrations, then serve the API (the default).
+    /// Apply pending migrations (unless `MIGRATE_ON_START=false`), then serve the
+    /// API (the default).
     Serve,
     /// Manage the database schema.
     Migrate {
@@ -259,6 +266,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Manage the keys that sign bearer tokens (when `JWT_SECRET` is not set).
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysAction,
     },
     /// Print the GraphQL schema (SDL) that the server serves.
     PrintSchema {
@@ -281,6 +294,14 @@ pub enum MigrateAction {
     },
     /// List the migrations and whether each is applied.
     Status,
+}
+
+/// What `relgql keys` does.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Sign new tokens with a new key. Tokens signed with older keys stay valid until
+    /// they expire; keys that no valid token can carry any more are deleted.
+    Rotate,
 }
 
 /// What `relgql admin` does.

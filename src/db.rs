@@ -113,20 +113,81 @@ pub async fn migrated(
     Ok(migrate_then_connect(url, pool).await?.0)
 }
 
-/// Like [`migrated`], also telling whether the database was fresh.
+/// Like [`migrated`], also telling whether the database was fresh (no migration
+/// applied before): of instances starting at once on a fresh database, exactly one
+/// is told so.
 pub async fn migrate_then_connect(
     url: &str,
     pool: impl Into<PoolSettings>,
 ) -> anyhow::Result<(DatabaseConnection, bool)> {
     let migrating = connect(url, 1).await?;
-    let fresh = Migrator::get_applied_migrations_read_only(&migrating)
-        .await
-        .map_or(true, |applied| applied.is_empty());
-    Migrator::up(&migrating, None)
-        .await
-        .context("cannot apply the migrations")?;
+    let fresh = migrate(&migrating).await;
     migrating.close().await?;
-    Ok((connect(url, pool).await?, fresh))
+    Ok((connect(url, pool).await?, fresh?))
+}
+
+/// Applies pending migrations over `db` (a pool of one connection, so that the
+/// lock and the migrations share a session), holding the database's migration lock:
+/// instances starting at once take turns, and those after the first find nothing
+/// to do. Tells whether no migration had been applied before. SQLite needs no lock:
+/// one process serves a file.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let lock = match db.get_database_backend() {
+        DbBackend::Postgres => Some((
+            "SELECT pg_advisory_lock(7346021858)",
+            "SELECT pg_advisory_unlock(7346021858)",
+        )),
+        DbBackend::MySql => Some((
+            "SELECT GET_LOCK('relgql_migrations', 300)",
+            "SELECT RELEASE_LOCK('relgql_migrations')",
+        )),
+        _ => None,
+    };
+    if let Some((take, _)) = lock {
+        db.execute_unprepared(take)
+            .await
+            .context("cannot take the migration lock")?;
+    }
+    let migrated = async {
+        let fresh = Migrator::get_applied_migrations_read_only(db)
+            .await
+            .map_or(true, |applied| applied.is_empty());
+        Migrator::up(db, None)
+            .await
+            .context("cannot apply the migrations")?;
+        anyhow::Ok(fresh)
+    }
+    .await;
+    if let Some((_, release)) = lock {
+        // Closing the session releases it too: a failure here is only logged.
+        if let Err(error) = db.execute_unprepared(release).await {
+            tracing::warn!(%error, "cannot release the migration lock");
+        }
+    }
+    migrated
+}
+
+/// Opens the pool after checking, without writing, that every migration is
+/// applied: for a service that must not migrate (a read-only replica, or a
+/// deployment that migrates in a step of its own).
+pub async fn connect_current(
+    url: &str,
+    pool: impl Into<PoolSettings>,
+) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(url, pool).await?;
+    let pending = Migrator::get_pending_migrations_read_only(&db)
+        .await
+        .context("cannot read which migrations are applied (has `relgql migrate up` run?)")?;
+    if !pending.is_empty() {
+        let names: Vec<String> = pending.iter().map(|m| m.name().to_owned()).collect();
+        anyhow::bail!(
+            "the database schema is not current: {} migration(s) pending ({}); run \
+             `relgql migrate up`, or start with MIGRATE_ON_START=true",
+            names.len(),
+            names.join(", ")
+        );
+    }
+    Ok(db)
 }
 
 /// `url` with any password replaced by `***`, fit for logs and errors.

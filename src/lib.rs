@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod seed;
+pub mod signing_keys;
 pub mod telemetry;
 pub mod throttle;
 

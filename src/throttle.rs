@@ -1,14 +1,15 @@
 //! Sign-in throttling: failed logins counted per account and per client address
 //! over a window; past the limit, sign-in is refused until the window ends.
+//!
+//! The counts live in the database (`sign_in_failures`), so every instance serving
+//! it counts the same failures: N instances allow no more tries than one.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Most keys tracked; past this, new keys are not tracked (old ones still are),
-/// so the table stays bounded whatever a client sends.
-const MAX_KEYS: usize = 100_000;
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait as _, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr};
 
 /// How many failed sign-ins are allowed, and over how long.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -31,18 +32,6 @@ impl Default for ThrottleSettings {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Account(String),
-    Address(IpAddr),
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    started: Instant,
-    failures: u32,
-}
-
 /// Why a sign-in is refused, and when to try again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Throttled {
@@ -52,11 +41,38 @@ pub struct Throttled {
     pub retry_after: Duration,
 }
 
-/// The failed sign-ins of the last window, shared by every request.
-#[derive(Debug, Default)]
+#[derive(sea_orm::DeriveIden)]
+enum SignInFailures {
+    Table,
+    Subject,
+    WindowStarted,
+    Failures,
+}
+
+/// The failed sign-ins of the last window, kept in the database.
+#[derive(Debug)]
 pub struct LoginThrottle {
     settings: ThrottleSettings,
-    failures: Mutex<HashMap<Key, Window>>,
+    /// When this instance last deleted the windows that ended.
+    pruned: Mutex<Option<Instant>>,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::new(ThrottleSettings::default())
+    }
+}
+
+fn account_key(email: &str) -> String {
+    format!("account:{email}")
+}
+
+fn address_key(address: IpAddr) -> String {
+    format!("address:{address}")
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl LoginThrottle {
@@ -64,127 +80,131 @@ impl LoginThrottle {
     pub fn new(settings: ThrottleSettings) -> Self {
         Self {
             settings,
-            failures: Mutex::default(),
+            pruned: Mutex::new(None),
         }
+    }
+
+    fn window_millis(&self) -> i64 {
+        i64::try_from(self.settings.window.as_millis()).unwrap_or(i64::MAX)
     }
 
     /// Whether `email` may try to sign in from `address` now.
-    pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<(), Throttled> {
-        let now = Instant::now();
-        let failures = self.lock();
-        let over = |key: &Key, limit: u32| {
-            failures.get(key).and_then(|w| {
-                let elapsed = now.duration_since(w.started);
-                (w.failures >= limit && elapsed < self.settings.window)
-                    .then(|| self.settings.window - elapsed)
-            })
-        };
-        if let Some(retry_after) = over(&Key::Account(email.to_owned()), self.settings.per_account)
-        {
-            return Err(Throttled {
-                by: "account",
-                retry_after,
-            });
+    pub async fn check(
+        &self,
+        db: &impl ConnectionTrait,
+        email: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Result<(), Throttled>, DbErr> {
+        let account = account_key(email);
+        let address = address.map(address_key);
+        let keys: Vec<&str> = std::iter::once(account.as_str())
+            .chain(address.as_deref())
+            .collect();
+        let select = Query::select()
+            .columns([
+                SignInFailures::Subject,
+                SignInFailures::WindowStarted,
+                SignInFailures::Failures,
+            ])
+            .from(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Subject).is_in(keys))
+            .to_owned();
+        let now = now_millis();
+        let window = self.window_millis();
+        let mut refusal: Option<Throttled> = None;
+        for row in db.query_all(&select).await? {
+            let subject: String = row.try_get_by_index(0)?;
+            let started: i64 = row.try_get_by_index(1)?;
+            let failures: i32 = row.try_get_by_index(2)?;
+            let (by, limit) = if subject == account {
+                ("account", self.settings.per_account)
+            } else {
+                ("address", self.settings.per_address)
+            };
+            let left = started.saturating_add(window) - now;
+            if u32::try_from(failures).unwrap_or(0) >= limit && left > 0 {
+                let throttled = Throttled {
+                    by,
+                    retry_after: Duration::from_millis(left.unsigned_abs()),
+                };
+                // The account's refusal first, as it is the narrower one.
+                if refusal.as_ref().is_none_or(|r| r.by != "account") {
+                    refusal = Some(throttled);
+                }
+            }
         }
-        if let Some(address) = address
-            && let Some(retry_after) = over(&Key::Address(address), self.settings.per_address)
-        {
-            return Err(Throttled {
-                by: "address",
-                retry_after,
-            });
-        }
-        Ok(())
+        Ok(refusal.map_or(Ok(()), Err))
     }
 
-    /// Counts a failed sign-in of `email` from `address`.
-    pub fn failed(&self, email: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut failures = self.lock();
-        if failures.len() >= MAX_KEYS {
-            let window = self.settings.window;
-            failures.retain(|_, w| now.duration_since(w.started) < window);
+    /// Counts a failed sign-in of `email` from `address`: one statement, which also
+    /// starts a new window where the last one ended.
+    pub async fn failed(
+        &self,
+        db: &impl ConnectionTrait,
+        email: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), DbErr> {
+        let now = now_millis();
+        let ended = now.saturating_sub(self.window_millis());
+        // Qualified: PostgreSQL would not know the stored row's column from the new
+        // row's (`excluded`) otherwise.
+        let stored = |column| Expr::col((SignInFailures::Table, column));
+        let window_ended = || stored(SignInFailures::WindowStarted).lte(ended);
+        // MySQL assigns left to right, each seeing the columns assigned before it:
+        // `failures` goes first, so both see the old `window_started`.
+        let failures = CaseStatement::new()
+            .case(window_ended(), 1)
+            .finally(stored(SignInFailures::Failures).add(1));
+        let started = CaseStatement::new()
+            .case(window_ended(), now)
+            .finally(stored(SignInFailures::WindowStarted));
+        let mut insert = Query::insert();
+        insert
+            .into_table(SignInFailures::Table)
+            .columns([
+                SignInFailures::Subject,
+                SignInFailures::WindowStarted,
+                SignInFailures::Failures,
+            ])
+            .on_conflict(
+                OnConflict::column(SignInFailures::Subject)
+                    .value(SignInFailures::Failures, failures)
+                    .value(SignInFailures::WindowStarted, started)
+                    .to_owned(),
+            );
+        for key in std::iter::once(account_key(email)).chain(address.map(address_key)) {
+            insert.values_panic([key.into(), now.into(), 1.into()]);
         }
-        let keys = std::iter::once(Key::Account(email.to_owned())).chain(address.map(Key::Address));
-        for key in keys {
-            if failures.len() >= MAX_KEYS && !failures.contains_key(&key) {
-                continue;
-            }
-            let window = failures.entry(key).or_insert(Window {
-                started: now,
-                failures: 0,
-            });
-            if now.duration_since(window.started) >= self.settings.window {
-                *window = Window {
-                    started: now,
-                    failures: 0,
-                };
-            }
-            window.failures += 1;
-        }
+        db.execute(&insert).await?;
+        self.prune(db, ended).await
     }
 
     /// Forgets the failures of `email` after it signed in.
-    pub fn succeeded(&self, email: &str) {
-        self.lock().remove(&Key::Account(email.to_owned()));
+    pub async fn succeeded(&self, db: &impl ConnectionTrait, email: &str) -> Result<(), DbErr> {
+        let delete = Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Subject).eq(account_key(email)))
+            .to_owned();
+        db.execute(&delete).await.map(drop)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
-        // Counts stay meaningful whatever a panicking holder left.
-        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn throttle(window: Duration) -> LoginThrottle {
-        LoginThrottle::new(ThrottleSettings {
-            per_account: 3,
-            per_address: 5,
-            window,
-        })
-    }
-
-    #[test]
-    fn an_account_is_refused_after_its_failures_until_the_window_ends() {
-        let t = throttle(Duration::from_millis(200));
-        let address = Some(IpAddr::from([10, 0, 0, 1]));
-        for _ in 0..3 {
-            assert!(t.check("a@x.org", address).is_ok());
-            t.failed("a@x.org", address);
+    /// Deletes the windows that ended, at most once per window per instance, so the
+    /// table holds no more than a window's failures whatever clients send.
+    async fn prune(&self, db: &impl ConnectionTrait, ended: i64) -> Result<(), DbErr> {
+        {
+            let mut pruned = self
+                .pruned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if pruned.is_some_and(|at| at.elapsed() < self.settings.window) {
+                return Ok(());
+            }
+            *pruned = Some(Instant::now());
         }
-        let refused = t.check("a@x.org", address).unwrap_err();
-        assert_eq!(refused.by, "account");
-        assert!(refused.retry_after <= Duration::from_millis(200));
-        assert!(t.check("b@x.org", address).is_ok(), "other accounts go on");
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(t.check("a@x.org", address).is_ok(), "the window ended");
-    }
-
-    #[test]
-    fn an_address_is_refused_after_failures_on_many_accounts() {
-        let t = throttle(Duration::from_secs(60));
-        let address = Some(IpAddr::from([10, 0, 0, 2]));
-        for n in 0..5 {
-            t.failed(&format!("user{n}@x.org"), address);
-        }
-        assert_eq!(t.check("new@x.org", address).unwrap_err().by, "address");
-        assert!(
-            t.check("new@x.org", Some(IpAddr::from([10, 0, 0, 3])))
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn a_success_clears_the_account() {
-        let t = throttle(Duration::from_secs(60));
-        t.failed("a@x.org", None);
-        t.failed("a@x.org", None);
-        t.succeeded("a@x.org");
-        t.failed("a@x.org", None);
-        t.failed("a@x.org", None);
-        assert!(t.check("a@x.org", None).is_ok());
+        let delete = Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::WindowStarted).lte(ended))
+            .to_owned();
+        db.execute(&delete).await.map(drop)
     }
 }

@@ -86,3 +86,33 @@ async fn a_short_jwt_secret_is_refused_at_start() {
     .unwrap_err();
     assert!(error.to_string().contains("at least 32 bytes"), "{error}");
 }
+
+#[tokio::test]
+async fn serving_without_migrating_refuses_a_database_that_is_not_current() {
+    let url = scratch_sqlite("no_migrate");
+    let serve = [
+        "--migrate-on-start",
+        "false",
+        "--listen-addr",
+        "127.0.0.1:0",
+        "serve",
+    ];
+    let error = relgql(&url, &serve).await.unwrap_err();
+    assert!(
+        format!("{error:#}").contains("relgql migrate up"),
+        "{error:#}"
+    );
+    // Nothing was written: the migrations are still all pending.
+    relgql(&url, &["migrate", "up"]).await.unwrap();
+}
+
+#[tokio::test]
+async fn rotating_keys_adds_a_newer_signing_key() {
+    let url = scratch_sqlite("rotate");
+    relgql(&url, &["migrate", "up"]).await.unwrap();
+    relgql(&url, &["keys", "rotate"]).await.unwrap();
+    relgql(&url, &["keys", "rotate"]).await.unwrap();
+    let db = relgql::db::connect(&url, 1).await.unwrap();
+    let keys = relgql::signing_keys::all(&db).await.unwrap();
+    assert_eq!(keys.iter().map(|k| k.id).collect::<Vec<_>>(), [1, 2]);
+}

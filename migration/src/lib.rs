@@ -8,6 +8,7 @@ mod m20261121_000002_create_enrollment;
 mod m20261121_000003_add_accounts;
 mod m20261206_000004_add_tags;
 mod m20261206_000005_add_replies;
+mod m20261206_000006_add_shared_instance_state;
 
 /// Applies relgql's migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_add_accounts::Migration),
             Box::new(m20261206_000004_add_tags::Migration),
             Box::new(m20261206_000005_add_replies::Migration),
+            Box::new(m20261206_000006_add_shared_instance_state::Migration),
         ]
     }
 }

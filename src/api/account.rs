@@ -104,7 +104,8 @@ impl AccountMutation {
             ApiError::internal(anyhow::anyhow!("the schema carries no LoginThrottle"))
         })?;
         let client = client(ctx)?;
-        if let Err(throttled) = throttle.check(&email, client) {
+        let db = request_db(ctx)?;
+        if let Err(throttled) = throttle.check(&db, &email, client).await? {
             let seconds = throttled.retry_after.as_secs().max(1);
             tracing::warn!(by = throttled.by, "sign-in throttled");
             return Err(ApiError::Throttled(
@@ -117,7 +118,7 @@ impl AccountMutation {
         }
         let found = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
-            .one(&request_db(ctx)?)
+            .one(&db)
             .await?;
         let hash = found.as_ref().and_then(|u| u.password_hash.clone());
         let matches = auth::verify_password(input.password, hash)
@@ -125,12 +126,12 @@ impl AccountMutation {
             .map_err(ApiError::internal)?;
         match found {
             Some(row) if matches => {
-                throttle.succeeded(&email);
+                throttle.succeeded(&db, &email).await?;
                 tracing::info!(user = row.id, "signed in");
                 session(ctx, row)
             }
             _ => {
-                throttle.failed(&email, client);
+                throttle.failed(&db, &email, client).await?;
                 tracing::info!("sign-in failed");
                 Err(ApiError::Unauthenticated(
                     "the email address or the password is wrong".into(),

@@ -200,7 +200,7 @@ async fn execute(
     pass: Pass,
     media: Media,
 ) -> Response {
-    let viewer = match signed_in_as(&state.tokens, headers) {
+    let viewer = match signed_in_as(&state.tokens, headers).await {
         Ok(viewer) => viewer,
         Err(error) => {
             let refusal = Refusal {
@@ -361,16 +361,25 @@ fn label_user_errors(response: &mut async_graphql::Response) {
 }
 
 /// The user a request's bearer token names: none without an `Authorization` header,
-/// `UNAUTHENTICATED` for a malformed, forged or expired token.
-pub fn signed_in_as(tokens: &Tokens, headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
-    match headers.get(AUTHORIZATION) {
-        None => Ok(None),
-        Some(value) => bearer_user(tokens, value.to_str().unwrap_or_default()).map(Some),
+/// `UNAUTHENTICATED` for a malformed, forged or expired token, a token whose account
+/// is gone, or more than one `Authorization` header (which one would count?).
+pub async fn signed_in_as(tokens: &Tokens, headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::Unauthenticated(
+            "send one Authorization header, not several".into(),
+        ));
     }
+    bearer_user(tokens, value.to_str().unwrap_or_default())
+        .await
+        .map(Some)
 }
 
 /// The user of an `Authorization` value `Bearer <token>`.
-pub fn bearer_user(tokens: &Tokens, authorization: &str) -> Result<i32, ApiError> {
+pub async fn bearer_user(tokens: &Tokens, authorization: &str) -> Result<i32, ApiError> {
     let token = authorization
         .strip_prefix("Bearer ")
         .or_else(|| authorization.strip_prefix("bearer "))
@@ -379,7 +388,7 @@ pub fn bearer_user(tokens: &Tokens, authorization: &str) -> Result<i32, ApiError
         .ok_or_else(|| {
             ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
         })?;
-    tokens.verify(token)
+    tokens.authenticate(token).await
 }
 
 fn json_content_type(headers: &HeaderMap) -> Result<(), Refusal> {

@@ -129,7 +129,7 @@ async fn connection_data(
                 .map(|t| format!("Bearer {t}"))
         });
     let viewer = match authorization {
-        Some(value) => match bearer_user(&state.tokens, &value) {
+        Some(value) => match bearer_user(&state.tokens, &value).await {
             Ok(user) => Some(user),
             Err(error) => {
                 refused.store(true, Ordering::Release);

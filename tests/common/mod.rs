@@ -112,8 +112,8 @@ pub struct TestApp {
     /// The connections the app keeps open between requests (PostgreSQL).
     pub warm: Arc<relgql::db::Warm>,
     backend: Backend,
-    scratch: String,
-    url: String,
+    /// Declared last: dropped after the pool above is closed.
+    scratch: ScratchDatabase,
     /// The token `query`, `data`, `statements` and `error` send, if any.
     reading_as: Option<String>,
 }
@@ -163,32 +163,16 @@ impl TestApp {
         http: HttpOptions,
         pool: PoolSettings,
     ) -> Self {
-        let scratch = format!(
-            "relgql_test_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            rand::random::<u32>()
-        );
-        let url = create_database(backend, &scratch).await;
-        let db = relgql::db::migrated(&url, pool)
+        let scratch = ScratchDatabase::new(backend).await;
+        let db = relgql::db::migrated(&scratch.url, pool)
             .await
             .expect("a migrated scratch database");
-        let tokens = Arc::new(Tokens::new(&[42; 32], Duration::from_secs(3600)).expect("tokens"));
-        let events = Events::for_database(&db).await.expect("events");
-        let schema = relgql::api::schema(options);
-        let shutdown = relgql::http::Shutdown::default();
-        let warm = relgql::db::Warm::for_database(&db);
-        let state = AppState {
-            gate: Arc::new(relgql::api::gate(&schema, &options)),
-            schema,
-            tokens: tokens.clone(),
-            events,
-            warm: warm.clone(),
-            db: db.clone(),
-            debug_sql_count: false,
-            http,
-            shutdown: shutdown.clone(),
-        };
+        let state = app_state(&db, options, http).await;
+        let (tokens, shutdown, warm) = (
+            state.tokens.clone(),
+            state.shutdown.clone(),
+            state.warm.clone(),
+        );
         Self {
             router: app(state),
             db,
@@ -197,19 +181,18 @@ impl TestApp {
             warm,
             backend,
             scratch,
-            url,
             reading_as: None,
         }
     }
 
     /// The scratch database's URL.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.scratch.url
     }
 
     /// A pool of its own on the app's database, for holding locks or connections.
     pub async fn other_pool(&self) -> DatabaseConnection {
-        relgql::db::connect(&self.url, 2)
+        relgql::db::connect(&self.scratch.url, 2)
             .await
             .expect("connect again")
     }
@@ -217,23 +200,15 @@ impl TestApp {
     /// Another instance of the app over the same database, with its own pool and
     /// its own event listener, as a second server process would have.
     pub async fn second_instance(&self) -> Router {
-        let db = relgql::db::connect(&self.url, 2)
+        self.second_instance_with(SchemaOptions::default()).await
+    }
+
+    /// Like [`second_instance`](Self::second_instance), with its own schema settings.
+    pub async fn second_instance_with(&self, options: SchemaOptions) -> Router {
+        let db = relgql::db::connect(&self.scratch.url, 2)
             .await
             .expect("connect again");
-        let options = SchemaOptions::default();
-        let schema = relgql::api::schema(options);
-        let state = AppState {
-            gate: Arc::new(relgql::api::gate(&schema, &options)),
-            schema,
-            tokens: self.tokens.clone(),
-            events: Events::for_database(&db).await.expect("events"),
-            warm: relgql::db::Warm::for_database(&db),
-            db,
-            debug_sql_count: false,
-            http: HttpOptions::default(),
-            shutdown: Default::default(),
-        };
-        app(state)
+        app(app_state(&db, options, HttpOptions::default()).await)
     }
 
     /// Serves `router` on a free loopback port until the test ends; returns its address.
@@ -424,20 +399,81 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let (backend, scratch, db) = (self.backend, self.scratch.clone(), self.db.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(5), db.close()).await;
-                drop_database(backend, &scratch).await;
-            });
-        })
-        .join();
-        if dropped.is_err() && !std::thread::panicking() {
-            panic!("could not drop the scratch database {}", self.scratch);
+        let db = self.db.clone();
+        off_runtime(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), db.close()).await;
+        });
+    }
+}
+
+/// The state of an instance of the app over `db` (migrated), as `serve` builds it:
+/// its own token issuer (reading the keys the database keeps), its own event
+/// listener, no read replicas.
+pub async fn app_state(
+    db: &DatabaseConnection,
+    options: SchemaOptions,
+    http: HttpOptions,
+) -> AppState {
+    let schema = relgql::api::schema(options);
+    AppState {
+        gate: Arc::new(relgql::api::gate(&schema, &options)),
+        schema,
+        tokens: Arc::new(
+            Tokens::from_database(db, None, Duration::from_secs(3600))
+                .await
+                .expect("tokens"),
+        ),
+        events: Events::for_database(db).await.expect("events"),
+        warm: relgql::db::Warm::for_database(db),
+        db: db.clone(),
+        debug_sql_count: false,
+        http,
+        shutdown: Default::default(),
+    }
+}
+
+/// Runs `work` to its end on a runtime of its own, from a `Drop` that may run
+/// inside or outside a runtime.
+fn off_runtime(work: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(work);
+    })
+    .join()
+    .is_ok()
+}
+
+/// An empty database of its own on one backend, dropped with the value.
+pub struct ScratchDatabase {
+    backend: Backend,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl ScratchDatabase {
+    /// A new, empty database (nothing migrated) on `backend`.
+    pub async fn new(backend: Backend) -> Self {
+        let name = format!(
+            "relgql_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        let url = create_database(backend, &name).await;
+        Self { backend, name, url }
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let (backend, name) = (self.backend, self.name.clone());
+        let dropped = off_runtime(async move { drop_database(backend, &name).await });
+        if !dropped && !std::thread::panicking() {
+            panic!("could not drop the scratch database {}", self.name);
         }
     }
 }
