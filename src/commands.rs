@@ -16,6 +16,7 @@ use crate::engine::limits::QueryLimits;
 use crate::engine::pagination::PageLimits;
 use crate::events::Events;
 use crate::http::{AppState, HttpOptions};
+use crate::replicas::Replicas;
 use crate::throttle::ThrottleSettings;
 use crate::{auth, db, seed, signing_keys};
 
@@ -139,6 +140,13 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let events = Events::for_database(&db)
         .await
         .context("cannot listen for events")?;
+    let replicas = Replicas::connect(
+        &db,
+        &settings.read_replica_urls,
+        Duration::from_millis(settings.replica_max_lag_ms),
+        settings.pool(),
+    )
+    .await?;
     let options = schema_options(settings);
     let schema = api::schema(options);
     let state = AppState {
@@ -152,6 +160,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
         },
         warm: db::Warm::for_database(&db),
+        replicas,
         db,
         debug_sql_count: settings.debug_sql_count,
         shutdown: Default::default(),

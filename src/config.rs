@@ -32,6 +32,9 @@ pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
 /// The default of `MAX_QUERY_BYTES` (32 KiB).
 pub const DEFAULT_MAX_QUERY_BYTES: usize = 32 * 1024;
 
+/// The default of `REPLICA_MAX_LAG_MS`.
+pub const DEFAULT_REPLICA_MAX_LAG_MS: u64 = 1_000;
+
 /// The default of `LOGIN_FAILURES_PER_ACCOUNT`.
 pub const DEFAULT_LOGIN_FAILURES_PER_ACCOUNT: u32 = 10;
 /// The default of `LOGIN_FAILURES_PER_ADDRESS`.
@@ -171,6 +174,20 @@ pub struct Settings {
     /// Whether clients may introspect the schema (GraphiQL needs it).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
+    /// PostgreSQL standbys that queries may read from, comma-separated; mutations,
+    /// subscriptions and everything else use `DATABASE_URL` (the primary).
+    #[arg(
+        long,
+        env = "READ_REPLICA_URLS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        global = true
+    )]
+    pub read_replica_urls: Vec<String>,
+    /// How far a replica may lag behind the primary and still be read from, in
+    /// milliseconds.
+    #[arg(long, env = "REPLICA_MAX_LAG_MS", default_value_t = DEFAULT_REPLICA_MAX_LAG_MS, global = true)]
+    pub replica_max_lag_ms: u64,
     /// Apply pending migrations when `serve` starts. With `false` the service only
     /// checks that the schema is current, and refuses to start if it is not (for
     /// read-only replicas, and deployments that run `relgql migrate up` as a step).

@@ -53,7 +53,25 @@ pub async fn connect(
     url: &str,
     pool: impl Into<PoolSettings>,
 ) -> anyhow::Result<DatabaseConnection> {
-    let pool = pool.into();
+    Database::connect(options(url, pool.into()))
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+}
+
+/// A connection pool to `url` that connects when first used: a server that is down
+/// now fails its statements, not the start.
+pub async fn connect_lazy(
+    url: &str,
+    pool: impl Into<PoolSettings>,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = options(url, pool.into());
+    options.connect_lazy(true);
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot use the database at {}", redact(url)))
+}
+
+fn options(url: &str, pool: PoolSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(pool.max_connections)
@@ -96,9 +114,7 @@ pub async fn connect(
             })
         });
     }
-    Database::connect(options)
-        .await
-        .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+    options
 }
 
 /// Applies pending migrations over a connection of their own, then opens the pool.
@@ -190,6 +206,40 @@ pub async fn connect_current(
     Ok(db)
 }
 
+/// Whether `error` says the database cannot answer now (down, restarting, out of
+/// connections), rather than that the statement is wrong: a read may be tried again
+/// elsewhere.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    let sqlx = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => &**e,
+        _ => return false,
+    };
+    matches!(
+        sqlx,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    ) || sql_state(error).is_some_and(|code| {
+        // PostgreSQL: connection exceptions (08), shutting down (57P).
+        code.starts_with("08") || code.starts_with("57P")
+    })
+}
+
+/// The SQLSTATE (or MySQL's code) of a database's error, if it is one.
+pub fn sql_state(error: &DbErr) -> Option<String> {
+    let sqlx = match error {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e)) => &**e,
+        _ => return None,
+    };
+    Some(sqlx.as_database_error()?.code()?.into_owned())
+}
+
 /// `url` with any password replaced by `***`, fit for logs and errors.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -213,6 +263,23 @@ pub struct Counting<C> {
     inner: C,
     statements: Arc<AtomicU32>,
     held: Option<Arc<Held>>,
+    fallback: Option<Fallback>,
+}
+
+/// Where a read goes when the replica it was sent to cannot answer: the primary,
+/// after the replica is marked down.
+#[derive(Clone)]
+pub struct Fallback {
+    /// The primary's pool.
+    pub primary: DatabaseConnection,
+    /// Marks the replica down.
+    pub replica_failed: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fallback").finish_non_exhaustive()
+    }
 }
 
 /// The per-request handle on the connection pool.
@@ -226,6 +293,17 @@ impl CountingDb {
             inner,
             statements: Arc::new(AtomicU32::new(0)),
             held: None,
+            fallback: None,
+        }
+    }
+
+    /// Like [`for_request`](Self::for_request), reading from a replica: a statement
+    /// the replica cannot answer (down, restarting) is sent to `fallback`'s primary.
+    /// For reads only.
+    pub fn for_replica(replica: DatabaseConnection, warm: &Arc<Warm>, fallback: Fallback) -> Self {
+        Self {
+            fallback: Some(fallback),
+            ..Self::for_request(replica, warm)
         }
     }
 
@@ -262,6 +340,7 @@ impl CountingDb {
             inner: self.inner.begin().await?,
             statements: self.statements.clone(),
             held: None,
+            fallback: None,
         })
     }
 }
@@ -566,6 +645,9 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        if self.fallback.is_some() {
+            return Ok(self.query_all_raw(stmt).await?.into_iter().next());
+        }
         self.sent(&stmt);
         if let Some(held) = &self.held {
             return Ok(held.query_all(&stmt).await?.into_iter().next());
@@ -575,6 +657,22 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.sent(&stmt);
+        let Some(fallback) = &self.fallback else {
+            return self.read(stmt).await;
+        };
+        match self.read(stmt.clone()).await {
+            Err(error) if is_unavailable(&error) => {
+                tracing::warn!(%error, "a replica failed a read: reading from the primary");
+                (fallback.replica_failed)();
+                fallback.primary.query_all_raw(stmt).await
+            }
+            answered => answered,
+        }
+    }
+}
+
+impl<C: ConnectionTrait + Send + Sync> Counting<C> {
+    async fn read(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         if let Some(held) = &self.held {
             return held.query_all(&stmt).await;
         }

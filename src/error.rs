@@ -110,38 +110,11 @@ impl ApiError {
     /// What a database error means for the client: unavailable, timed out, or
     /// internal (whose detail stays in the logs).
     pub fn from_database(error: &sea_orm::DbErr) -> Self {
-        use sea_orm::{DbErr, RuntimeErr, sqlx};
-        let sqlx = match error {
-            DbErr::ConnectionAcquire(_) => {
-                tracing::warn!(%error, "no database connection");
-                return Self::unavailable();
-            }
-            DbErr::Conn(RuntimeErr::SqlxError(e))
-            | DbErr::Query(RuntimeErr::SqlxError(e))
-            | DbErr::Exec(RuntimeErr::SqlxError(e)) => Some(&**e),
-            _ => None,
-        };
-        let code = sqlx
-            .and_then(sqlx::Error::as_database_error)
-            .and_then(|e| e.code())
-            .map(|code| code.into_owned());
-        let unavailable = matches!(
-            sqlx,
-            Some(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::Protocol(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-            )
-        ) || matches!(error, DbErr::Conn(_))
-            // PostgreSQL: connection exceptions (08), shutting down (57P).
-            || code.as_deref().is_some_and(|c| c.starts_with("08") || c.starts_with("57P"));
-        if unavailable {
+        if crate::db::is_unavailable(error) {
             tracing::warn!(%error, "database unavailable");
             return Self::unavailable();
         }
+        let code = crate::db::sql_state(error);
         // PostgreSQL's statement_timeout; MariaDB's max_statement_time; MySQL's
         // max_execution_time.
         let timed_out = match code.as_deref() {

@@ -8,7 +8,7 @@ use foldhash::HashMap;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::auth::Tokens;
-use crate::db::{CountingDb, Warm};
+use crate::db::CountingDb;
 use crate::engine::listing::Table;
 use crate::engine::loaders::{self, BatchScheduler, ById, Loaders};
 use crate::engine::rules::Reader;
@@ -44,19 +44,12 @@ pub struct RequestState {
 struct PerField(Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>);
 
 impl RequestState {
-    /// Fresh state for one request over the pool `db` (its reads on a connection
-    /// kept in `warm`, on PostgreSQL), signed in as `viewer`: for
-    /// the execution of one document only (values are kept per field of it).
-    pub fn new(
-        db: DatabaseConnection,
-        warm: &Arc<Warm>,
-        tokens: Arc<Tokens>,
-        events: Events,
-        viewer: Option<i32>,
-    ) -> Self {
+    /// Fresh state for one request over `db` (made for it, see
+    /// [`CountingDb::for_request`]), signed in as `viewer`: for the execution of one
+    /// document only (values are kept per field of it).
+    pub fn new(db: CountingDb, tokens: Arc<Tokens>, events: Events, viewer: Option<i32>) -> Self {
         let scheduler = BatchScheduler::default();
         let loaders = |db, reader| loaders::for_request(db, reader, &scheduler);
-        let db = CountingDb::for_request(db, warm);
         let mut state = Self::build(db, tokens, events, viewer, loaders, scheduler.clone());
         state.per_field = Some(PerField::default());
         state

@@ -10,6 +10,7 @@
 //!   latter it is a 200, as the specification asks for legacy clients.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::{ErrorExtensionValues, Variables};
@@ -24,10 +25,12 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::auth::Tokens;
+use crate::db::{CountingDb, Fallback};
 use crate::engine::gate::Pass;
 use crate::engine::lean::{Written, write_value, written_size};
 use crate::engine::request::RequestState;
 use crate::error::ApiError;
+use crate::replicas::{Replicas, WalPosition};
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
 pub const DEBUG_HEADER: &str = "x-relgql-debug";
@@ -211,13 +214,25 @@ async fn execute(
             return refusal.into_response(media);
         }
     };
-    let mut request_state = RequestState::new(
-        state.db.clone(),
-        &state.warm,
-        state.tokens.clone(),
-        state.events.clone(),
-        viewer,
-    );
+    let mut request = request;
+    let query = is_query(&mut request);
+    let wanted = match wal_position(headers) {
+        Ok(wanted) => wanted,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    let db = match query.then(|| state.replicas.for_read(wanted)).flatten() {
+        Some(replica) => {
+            let pool = replica.pool.clone();
+            let fallback = Fallback {
+                primary: state.db.clone(),
+                replica_failed: Arc::new(move || replica.failed()),
+            };
+            CountingDb::for_replica(pool.db, &pool.warm, fallback)
+        }
+        None => CountingDb::for_request(state.db.clone(), &state.warm),
+    };
+    let mut request_state =
+        RequestState::new(db, state.tokens.clone(), state.events.clone(), viewer);
     request_state.client = client;
     let db = request_state.db.clone();
     let scheduler = request_state.scheduler.clone();
@@ -257,6 +272,13 @@ async fn execute(
             async_graphql::Value::from(statements),
         );
     }
+    // Read-your-writes: the primary's position after a write, for the client to
+    // send back so that no replica older than it answers.
+    let position = if !query && state.replicas.any() {
+        Replicas::primary_position(&state.db).await.ok().flatten()
+    } else {
+        None
+    };
     span.in_scope(|| {
         tracing::info!(
             statements,
@@ -265,7 +287,35 @@ async fn execute(
             "graphql request"
         );
     });
-    respond(response, media)
+    let mut http = respond(response, media);
+    if let Some(position) = position
+        && let Ok(value) = HeaderValue::from_str(&position.to_string())
+    {
+        http.headers_mut().insert(WAL_POSITION_HEADER, value);
+    }
+    http
+}
+
+/// The header that carries a write's WAL position to the client, and back: a query
+/// that sends it reads from no replica that has not replayed that far.
+pub const WAL_POSITION_HEADER: &str = "relgql-wal-position";
+
+/// The position a request's `relgql-wal-position` header asks its reads to see.
+fn wal_position(headers: &HeaderMap) -> Result<Option<WalPosition>, Refusal> {
+    let Some(value) = headers.get(WAL_POSITION_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(WalPosition::parse)
+        .map(Some)
+        .ok_or_else(|| {
+            Refusal::bad_request(format!(
+                "`{WAL_POSITION_HEADER}` must be a position as a write's response gave it, \
+                 such as `0/16B3748`"
+            ))
+        })
 }
 
 /// The answer to a request the gate refused before it ran.

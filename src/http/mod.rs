@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
@@ -22,8 +22,9 @@ use crate::auth::Tokens;
 use crate::db::Warm;
 use crate::engine::gate::Gate;
 use crate::events::Events;
+use crate::replicas::Replicas;
 
-pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media};
+pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media, WAL_POSITION_HEADER};
 pub use shutdown::Shutdown;
 
 /// What every handler shares: built once, cloned per request.
@@ -39,6 +40,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Connections kept open between requests for their reads (PostgreSQL).
     pub warm: Arc<Warm>,
+    /// Read replicas that queries may read from (none: the primary).
+    pub replicas: Arc<Replicas>,
     /// Report the statement count on every response, not only when asked.
     pub debug_sql_count: bool,
     /// Settings of the HTTP layer.
@@ -106,6 +109,12 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            HeaderName::from_static(WAL_POSITION_HEADER),
+        ])
+        .expose_headers([HeaderName::from_static(WAL_POSITION_HEADER)])
         .allow_credentials(true)
 }

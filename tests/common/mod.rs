@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod postgres;
 pub mod ws;
 
 use std::sync::Arc;
@@ -425,6 +426,7 @@ pub async fn app_state(
         ),
         events: Events::for_database(db).await.expect("events"),
         warm: relgql::db::Warm::for_database(db),
+        replicas: relgql::replicas::Replicas::none(),
         db: db.clone(),
         debug_sql_count: false,
         http,
