@@ -39,6 +39,27 @@ async fn health_reports_a_closed_database_down(backend: Backend) {
     assert_eq!(body["database"], "down");
 }
 
+async fn liveness_asks_nothing_of_the_database_and_readiness_does(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    assert_eq!(app.send(get("/livez")).await.0, StatusCode::OK);
+    let (status, body) = app.send(get("/readyz")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Draining: not ready for new requests, still alive.
+    app.shutdown.begin();
+    let (status, body) = app.send(get("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["reason"], "shutting down");
+    assert_eq!(app.send(get("/livez")).await.0, StatusCode::OK);
+    // The database gone: alive, not ready.
+    let other = TestApp::new(backend).await;
+    other.db.close_by_ref().await.unwrap();
+    assert_eq!(other.send(get("/livez")).await.0, StatusCode::OK);
+    let (status, body) = other.send(get("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["database"], "down");
+}
+
 async fn the_sql_count_is_reported_only_when_asked(backend: Backend) {
     let app = TestApp::with_fixture(backend).await;
     let asked = app
@@ -122,6 +143,7 @@ on_every_backend!(
     get_runs_a_query_from_the_url,
     health_reports_the_database_up,
     health_reports_a_closed_database_down,
+    liveness_asks_nothing_of_the_database_and_readiness_does,
     the_sql_count_is_reported_only_when_asked,
     syntax_and_validation_errors_are_bad_user_input,
     internal_errors_carry_no_detail,

@@ -1,4 +1,5 @@
-//! The HTTP layer: routes, GraphQL over HTTP and WebSocket, health, GraphiQL.
+//! The HTTP layer: routes, GraphQL over HTTP and WebSocket, health (liveness and
+//! readiness), GraphiQL.
 
 mod graphiql;
 mod graphql;
@@ -82,6 +83,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql::post))
         .route("/health", get(health::health))
+        .route("/livez", get(health::live))
+        .route("/readyz", get(health::ready))
         .merge(graphiql::routes())
         .layer(body_limit)
         .layer(cors)

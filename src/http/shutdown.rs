@@ -46,6 +46,11 @@ impl Shutdown {
         self.begun.send_replace(true);
     }
 
+    /// Whether shutdown has begun.
+    pub fn has_begun(&self) -> bool {
+        *self.begun.borrow()
+    }
+
     /// Resolves once shutdown has begun.
     pub async fn begun(&self) {
         let mut begun = self.begun.subscribe();
