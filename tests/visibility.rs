@@ -649,23 +649,6 @@ async fn subscribe(app: &TestApp, token: Option<String>, query: &str) -> ws::Soc
     socket
 }
 
-/// Waits until `socket`'s subscription listens: a subscription starts listening a
-/// moment after it is sent, and no message tells when. `poke` writes something it
-/// delivers; this pokes until a delivery arrives (or gives up), then drains.
-async fn until_listening<F: std::future::Future<Output = ()>>(
-    socket: &mut ws::Socket,
-    poke: impl Fn() -> F,
-) {
-    for _ in 0..100 {
-        poke().await;
-        if ws::next(socket, Duration::from_millis(100)).await.is_some() {
-            while ws::next(socket, Duration::from_millis(300)).await.is_some() {}
-            return;
-        }
-    }
-    panic!("the subscription delivered nothing after 100 writes");
-}
-
 async fn write_comment(app: &TestApp, user: i32, post: i32, body: &str) {
     let input = json!({"input": {"postId": gid("Post", post), "body": body}});
     app.write(Some(&app.token_for(user)), CREATE_COMMENT, input)
@@ -678,7 +661,7 @@ async fn comments_on_a_draft_reach_only_those_who_see_it(backend: Backend) {
     let query = "subscription { commentAdded { body post { databaseId } } }";
     for reader in Reader::all() {
         let mut socket = subscribe(&app, token(&app, reader), query).await;
-        until_listening(&mut socket, || write_comment(&app, OTHER, 1, "ping")).await;
+        ws::until_listening(&mut socket, || write_comment(&app, OTHER, 1, "ping")).await;
         write_comment(&app, AUTHOR, DRAFT, "on the draft").await;
         write_comment(&app, OTHER, 1, "in the open").await;
         let mut heard = Vec::new();
@@ -721,7 +704,7 @@ async fn post_published_fires_when_a_draft_is_published(backend: Backend) {
             app.write(Some(&alice), create, input).await;
         }
     };
-    until_listening(&mut socket, || publish_new("Ping")).await;
+    ws::until_listening(&mut socket, || publish_new("Ping")).await;
     let update = |changes: Value| {
         let (app, alice) = (&app, alice.clone());
         async move {

@@ -53,3 +53,20 @@ pub async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
         }
     }
 }
+
+/// Waits until `socket`'s subscription listens: a subscription starts listening a
+/// moment after it is sent, and no message tells when. `poke` writes something it
+/// delivers; this pokes until a delivery arrives (or gives up), then drains.
+pub async fn until_listening<F: std::future::Future<Output = ()>>(
+    socket: &mut Socket,
+    poke: impl Fn() -> F,
+) {
+    for _ in 0..100 {
+        poke().await;
+        if next(socket, Duration::from_millis(100)).await.is_some() {
+            while next(socket, Duration::from_millis(300)).await.is_some() {}
+            return;
+        }
+    }
+    panic!("the subscription delivered nothing after 100 writes");
+}
