@@ -106,20 +106,44 @@ fn schema_options(settings: &Settings) -> SchemaOptions {
     }
 }
 
+/// A pool for a command: on the primary directly (not through a pooler).
 async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let (url, _) = settings.database();
-    db::connect(url, settings.pool()).await
+    let pool = db::PoolSettings {
+        transaction_pooler: false,
+        ..settings.pool()
+    };
+    db::connect(settings.direct_url(), pool).await
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let (url, is_default) = settings.database();
-    let (db, fresh) = if settings.migrate_on_start {
-        db::migrate_then_connect(url, settings.pool()).await?
+    let pool = settings.pool();
+    // Migrations, LISTEN and the service's own statements (token checks, events,
+    // replica probes) reach the primary directly; requests through the pooler, if any.
+    let direct_pool = if pool.transaction_pooler {
+        db::PoolSettings {
+            max_connections: 4,
+            transaction_pooler: false,
+            ..pool
+        }
     } else {
-        (db::connect_current(url, settings.pool()).await?, false)
+        pool
+    };
+    let direct_url = settings.direct_url();
+    let (direct, fresh) = if settings.migrate_on_start {
+        db::migrate_then_connect(direct_url, direct_pool).await?
+    } else {
+        (db::connect_current(direct_url, direct_pool).await?, false)
+    };
+    let (db, warm) = if pool.transaction_pooler {
+        let db = db::connect(url, pool).await?;
+        let pooling = db::TransactionPooling::new(pool.statement_timeout);
+        (db.clone(), db::Warm::through_pooler(&db, pooling))
+    } else {
+        (direct.clone(), db::Warm::for_database(&direct))
     };
     if is_default && fresh {
-        seed::demo(&db).await?;
+        seed::demo(&direct).await?;
     }
     if is_default {
         tracing::info!(
@@ -130,21 +154,25 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     }
     let tokens = Arc::new(
         Tokens::from_database(
-            &db,
+            &direct,
             settings.jwt_secret.as_deref(),
             Duration::from_secs(settings.token_ttl_secs),
         )
         .await?,
     );
     tokens.refresh_keys();
-    let events = Events::for_database(&db)
+    let events = Events::for_database(&direct)
         .await
         .context("cannot listen for events")?;
     let replicas = Replicas::connect(
-        &db,
+        &direct,
         &settings.read_replica_urls,
         Duration::from_millis(settings.replica_max_lag_ms),
-        settings.pool(),
+        // Replicas are read directly (a pooler in front of them is not supported).
+        db::PoolSettings {
+            transaction_pooler: false,
+            ..pool
+        },
     )
     .await?;
     let options = schema_options(settings);
@@ -159,7 +187,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             max_body_bytes: settings.max_body_bytes,
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
         },
-        warm: db::Warm::for_database(&db),
+        warm,
         replicas,
         db,
         debug_sql_count: settings.debug_sql_count,
@@ -192,7 +220,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
     // One connection: the migration lock and the migrations share its session.
-    let db = db::connect(settings.database().0, 1).await?;
+    let db = db::connect(settings.direct_url(), 1).await?;
     match action {
         MigrateAction::Up => {
             db::migrate(&db).await?;

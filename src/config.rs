@@ -174,6 +174,20 @@ pub struct Settings {
     /// Whether clients may introspect the schema (GraphiQL needs it).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
+    /// What stands between the service and PostgreSQL at `DATABASE_URL`: `none`, or
+    /// `transaction` for a pooler that lends a session per transaction (pgbouncer's
+    /// `pool_mode = transaction`), which needs `DATABASE_DIRECT_URL`.
+    #[arg(long, env = "DATABASE_POOLER", value_enum, default_value_t = Pooler::None, global = true)]
+    pub database_pooler: Pooler,
+    /// The primary without the pooler, for migrations, the subscriptions' LISTEN
+    /// and the service's own statements; `DATABASE_URL` when unset.
+    #[arg(
+        long,
+        env = "DATABASE_DIRECT_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_direct_url: Option<String>,
     /// PostgreSQL standbys that queries may read from, comma-separated; mutations,
     /// subscriptions and everything else use `DATABASE_URL` (the primary).
     #[arg(
@@ -207,7 +221,16 @@ impl Settings {
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             statement_timeout: (self.db_statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(self.db_statement_timeout_ms)),
+            transaction_pooler: self.database_pooler == Pooler::Transaction,
         }
+    }
+
+    /// The URL that reaches the primary without a pooler: for migrations (and
+    /// their lock), the subscriptions' `LISTEN`, and the service's own statements.
+    pub fn direct_url(&self) -> &str {
+        self.database_direct_url
+            .as_deref()
+            .unwrap_or_else(|| self.database().0)
     }
 
     /// The database URL in force, and whether it is the built-in default.
@@ -234,6 +257,17 @@ impl Settings {
             self.request_timeout_ms >= 1 && self.db_acquire_timeout_ms >= 1,
             "REQUEST_TIMEOUT_MS and DB_ACQUIRE_TIMEOUT_MS must be at least 1"
         );
+        if self.database_pooler == Pooler::Transaction {
+            anyhow::ensure!(
+                self.database().0.starts_with("postgres"),
+                "DATABASE_POOLER=transaction is for PostgreSQL behind pgbouncer"
+            );
+            anyhow::ensure!(
+                self.database_direct_url.is_some(),
+                "DATABASE_POOLER=transaction needs DATABASE_DIRECT_URL: LISTEN and the \
+                 migration lock need a session of their own, which the pooler does not keep"
+            );
+        }
         for (name, value) in [
             ("MAX_DEPTH", self.max_depth),
             ("MAX_FIELDS", self.max_fields),
@@ -248,6 +282,15 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// What stands between the service and its database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Pooler {
+    /// Nothing, or a pooler that keeps a session per client (pgbouncer's session mode).
+    None,
+    /// A pooler that lends a session per transaction (pgbouncer's transaction mode).
+    Transaction,
 }
 
 /// How log lines are written.

@@ -25,6 +25,9 @@ pub struct PoolSettings {
     /// How long one statement may run (PostgreSQL and MariaDB/MySQL; SQLite has no
     /// such setting, and the request deadline covers it).
     pub statement_timeout: Option<Duration>,
+    /// Whether a transaction pooler (pgbouncer's `pool_mode = transaction`) stands
+    /// between the pool and PostgreSQL (see [`TransactionPooling`]).
+    pub transaction_pooler: bool,
 }
 
 impl Default for PoolSettings {
@@ -34,6 +37,7 @@ impl Default for PoolSettings {
             acquire_timeout: Duration::from_millis(crate::config::DEFAULT_DB_ACQUIRE_TIMEOUT_MS),
             // None unless asked for: migrations may run long.
             statement_timeout: None,
+            transaction_pooler: false,
         }
     }
 }
@@ -84,6 +88,15 @@ fn options(url: &str, pool: PoolSettings) -> ConnectOptions {
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
     let timeout_millis = pool.statement_timeout.map(|t| t.as_millis().max(1));
+    if pool.transaction_pooler {
+        // Through a transaction pooler a session is not ours past a transaction:
+        // no named statements (they would meet other clients' on the server), no
+        // startup parameters (the pooler refuses them; see TransactionPooling for
+        // how the settings are applied instead).
+        options
+            .map_sqlx_postgres_opts(|pg| pg.statement_cache_capacity(0).extra_float_digits(None));
+        return options;
+    }
     options.map_sqlx_postgres_opts(move |pg| {
         // Plan each statement once per connection: the statements are few shapes
         // with many parameters (a batch's `IN` list), which PostgreSQL would
@@ -264,6 +277,80 @@ pub struct Counting<C> {
     statements: Arc<AtomicU32>,
     held: Option<Arc<Held>>,
     fallback: Option<Fallback>,
+    /// Through a transaction pooler: the pool, for statements run outside a
+    /// transaction without a held connection, and how they run.
+    pooled: Option<(PgPool, TransactionPooling)>,
+}
+
+/// How statements run through a transaction pooler (pgbouncer's `pool_mode =
+/// transaction`), which lends a server session for one transaction at a time.
+///
+/// sqlx sends a statement in two exchanges (parse; then bind and execute), and
+/// between them, outside a transaction, the pooler may give the session to another
+/// client, whose own statement would then run with our parameters. So every
+/// statement outside a transaction runs unnamed in a transaction of its own, begun
+/// together with the session's settings as `SET LOCAL` (the pooler refuses them as
+/// startup parameters); transactions get the settings the same way. Statements in
+/// SeaORM's transactions are named (`sqlx_s_N`, never cached, so never reused):
+/// the pooler must drop them when it takes the session back (`server_reset_query =
+/// DEALLOCATE ALL` with `server_reset_query_always = 1`, as `deploy/pgbouncer.ini`
+/// has it), or another client's would meet them.
+#[derive(Clone, Debug)]
+pub struct TransactionPooling {
+    begin: Arc<str>,
+    settings: Option<Arc<str>>,
+}
+
+impl TransactionPooling {
+    /// Statements run in transactions that carry `statement_timeout`.
+    pub fn new(statement_timeout: Option<Duration>) -> Self {
+        let settings = statement_timeout
+            .map(|t| format!("SET LOCAL statement_timeout = {}", t.as_millis().max(1)));
+        let begin = match &settings {
+            Some(settings) => format!("BEGIN; {settings}"),
+            None => "BEGIN".to_owned(),
+        };
+        Self {
+            begin: begin.into(),
+            settings: settings.map(Into::into),
+        }
+    }
+
+    /// The rows of `stmt`, run on `conn` in a transaction of its own.
+    async fn fetch_all(
+        &self,
+        conn: &mut PgConnection,
+        stmt: &Statement,
+    ) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
+        use sqlx::Executor as _;
+        conn.execute(AssertSqlSafe(&*self.begin)).await?;
+        let rows = statement(stmt)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await;
+        Self::end(conn, rows.is_ok()).await?;
+        rows
+    }
+
+    /// Runs `stmt` on `conn` in a transaction of its own.
+    async fn execute(
+        &self,
+        conn: &mut PgConnection,
+        stmt: &Statement,
+    ) -> Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+        use sqlx::Executor as _;
+        conn.execute(AssertSqlSafe(&*self.begin)).await?;
+        let done = statement(stmt).persistent(false).execute(&mut *conn).await;
+        Self::end(conn, done.is_ok()).await?;
+        done
+    }
+
+    async fn end(conn: &mut PgConnection, succeeded: bool) -> Result<(), sqlx::Error> {
+        use sqlx::Executor as _;
+        conn.execute(if succeeded { "COMMIT" } else { "ROLLBACK" })
+            .await
+            .map(drop)
+    }
 }
 
 /// Where a read goes when the replica it was sent to cannot answer: the primary,
@@ -294,6 +381,21 @@ impl CountingDb {
             statements: Arc::new(AtomicU32::new(0)),
             held: None,
             fallback: None,
+            pooled: None,
+        }
+    }
+
+    /// Like [`new`](Self::new), for a long-lived handle (a WebSocket connection's)
+    /// on the pool that `warm` goes with: through a transaction pooler, its
+    /// statements run as [`TransactionPooling`] says.
+    pub fn for_connection(inner: DatabaseConnection, warm: &Warm) -> Self {
+        let pooled = warm
+            .pooling
+            .clone()
+            .map(|pooling| (inner.get_postgres_connection_pool().clone(), pooling));
+        Self {
+            pooled,
+            ..Self::new(inner)
         }
     }
 
@@ -322,7 +424,7 @@ impl CountingDb {
         });
         Self {
             held,
-            ..Self::new(inner)
+            ..Self::for_connection(inner, warm)
         }
     }
 
@@ -336,11 +438,17 @@ impl CountingDb {
             held.release();
         }
         self.statements.fetch_add(1, Ordering::Relaxed);
+        let transaction = self.inner.begin().await?;
+        if let Some(settings) = self.pooled.as_ref().and_then(|(_, p)| p.settings.as_ref()) {
+            self.statements.fetch_add(1, Ordering::Relaxed);
+            transaction.execute_unprepared(settings).await?;
+        }
         Ok(Counting {
-            inner: self.inner.begin().await?,
+            inner: transaction,
             statements: self.statements.clone(),
             held: None,
             fallback: None,
+            pooled: None,
         })
     }
 }
@@ -394,7 +502,10 @@ impl Held {
         let mut slot = self.connection().await?;
         let reader = reader(&mut slot);
         reader.busy = true;
-        let rows = statement(stmt).fetch_all(reader.connection()).await;
+        let rows = match &self.warm.pooling {
+            Some(pooling) => pooling.fetch_all(reader.connection(), stmt).await,
+            None => statement(stmt).fetch_all(reader.connection()).await,
+        };
         reader.busy = false;
         let rows = Self::checked(&mut slot, rows).map_err(DbErr::Query)?;
         Ok(rows.into_iter().map(QueryResult::from).collect())
@@ -406,7 +517,10 @@ impl Held {
         let mut slot = self.connection().await?;
         let reader = reader(&mut slot);
         reader.busy = true;
-        let done = statement(stmt).execute(reader.connection()).await;
+        let done = match &self.warm.pooling {
+            Some(pooling) => pooling.execute(reader.connection(), stmt).await,
+            None => statement(stmt).execute(reader.connection()).await,
+        };
         reader.busy = false;
         Ok(Self::checked(&mut slot, done).map_err(DbErr::Exec)?.into())
     }
@@ -494,6 +608,8 @@ fn reader<'a>(slot: &'a mut Slot<'_>) -> &'a mut Reader {
 /// twice the pool's connections. A connection that sat idle 10 s or more is
 /// checked before reuse, as the pool checks its own.
 pub struct Warm {
+    /// How statements run, when through a transaction pooler.
+    pooling: Option<TransactionPooling>,
     most: usize,
     /// Idle connections, the most recently used last, and since when.
     idle: std::sync::Mutex<Vec<(WarmConnection, Instant)>>,
@@ -520,6 +636,17 @@ impl Warm {
     /// Keeps up to as many connections warm as `db`'s pool holds (none for other
     /// databases than PostgreSQL, whose requests hold no connection).
     pub fn for_database(db: &DatabaseConnection) -> Arc<Self> {
+        Self::build(db, None)
+    }
+
+    /// Like [`for_database`](Self::for_database), for a pool that reaches
+    /// PostgreSQL through a transaction pooler: the statements of requests run as
+    /// `pooling` says.
+    pub fn through_pooler(db: &DatabaseConnection, pooling: TransactionPooling) -> Arc<Self> {
+        Self::build(db, Some(pooling))
+    }
+
+    fn build(db: &DatabaseConnection, pooling: Option<TransactionPooling>) -> Arc<Self> {
         let most = match db.get_database_backend() {
             DbBackend::Postgres => db
                 .get_postgres_connection_pool()
@@ -528,6 +655,7 @@ impl Warm {
             _ => 0,
         };
         Arc::new(Self {
+            pooling,
             most: most as usize,
             idle: Default::default(),
             open: Default::default(),
@@ -636,6 +764,13 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
         if let Some(held) = &self.held {
             return held.execute(&stmt).await;
         }
+        if let Some((pool, pooling)) = &self.pooled {
+            let mut conn = pool.acquire().await.map_err(acquire_error)?;
+            let done = pooling.execute(&mut conn, &stmt).await;
+            return Ok(done
+                .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))?
+                .into());
+        }
         self.inner.execute_raw(stmt).await
     }
 
@@ -675,6 +810,12 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
     async fn read(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         if let Some(held) = &self.held {
             return held.query_all(&stmt).await;
+        }
+        if let Some((pool, pooling)) = &self.pooled {
+            let mut conn = pool.acquire().await.map_err(acquire_error)?;
+            let rows = pooling.fetch_all(&mut conn, &stmt).await;
+            let rows = rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
+            return Ok(rows.into_iter().map(QueryResult::from).collect());
         }
         self.inner.query_all_raw(stmt).await
     }

@@ -7,91 +7,13 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::postgres::{Scratch, free_port};
+use common::process::{Process, post, relgql};
 use common::{Backend, TestApp, gid, ws};
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::process::{Child, Command};
-
-/// A child process, stopped when dropped (also when the test fails): asked with
-/// SIGTERM (nginx's master then stops its workers, which a SIGKILL would orphan),
-/// killed if it has not exited within 5 s.
-struct Process {
-    child: Child,
-    what: String,
-}
-
-impl Process {
-    fn spawn(command: &mut Command, what: &str) -> Self {
-        let child = command
-            .kill_on_drop(true)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-        Self {
-            child,
-            what: what.to_owned(),
-        }
-    }
-
-    /// Waits until `GET path` on `address` answers 200, polling for up to 30 s.
-    async fn ready(&mut self, address: SocketAddr, path: &str) {
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited ({status}) before it was ready", self.what);
-            }
-            if get(address, path)
-                .await
-                .is_ok_and(|(status, _)| status == 200)
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "gave up after 30 s waiting for {} to answer 200 on {path}",
-                self.what
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let Some(pid) = self.child.id() else { return };
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(5) {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.start_kill();
-    }
-}
-
-/// A `relgql serve` process over `database_url` on a free port.
-async fn instance(database_url: &str, name: &str) -> (Process, SocketAddr) {
-    let address = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let mut process = Process::spawn(
-        Command::new(env!("CARGO_BIN_EXE_relgql"))
-            .env("DATABASE_URL", database_url)
-            .env("LISTEN_ADDR", address.to_string())
-            .env("MIGRATE_ON_START", "false")
-            .env_remove("JWT_SECRET")
-            .arg("serve"),
-        name,
-    );
-    process.ready(address, "/readyz").await;
-    (process, address)
-}
+use serde_json::json;
+use tokio::process::Command;
 
 /// nginx with `deploy/nginx.conf`, balancing `upstreams`, on a free port.
 async fn nginx(scratch: &Path, upstreams: [SocketAddr; 2]) -> (Process, SocketAddr) {
@@ -121,47 +43,6 @@ async fn nginx(scratch: &Path, upstreams: [SocketAddr; 2]) -> (Process, SocketAd
     (process, address)
 }
 
-/// A plain HTTP/1.0 GET (so that no server chunks the body); the status and the body.
-async fn get(address: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    exchange(
-        address,
-        &format!("GET {path} HTTP/1.0\r\nHost: relgql\r\n\r\n"),
-    )
-    .await
-}
-
-/// A GraphQL POST over HTTP/1.0 to `address`; the status and the JSON body.
-async fn post(address: SocketAddr, token: &str, query: &str, variables: Value) -> (u16, Value) {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let request = format!(
-        "POST /graphql HTTP/1.0\r\nHost: relgql\r\n\
-         Content-Type: application/json\r\nAuthorization: Bearer {token}\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let (status, body) = exchange(address, &request).await.expect("an answer");
-    (
-        status,
-        serde_json::from_str(&body).unwrap_or(Value::String(body)),
-    )
-}
-
-async fn exchange(address: SocketAddr, request: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(address).await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-        .await
-        .map_err(|_| std::io::Error::other("no answer within 10 s"))??;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer
-        .get(9..12)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {answer}")))?;
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-    Ok((status, body.to_owned()))
-}
-
 const CREATE_COMMENT: &str =
     "mutation($input: CreateCommentInput!) { createComment(input: $input) { id } }";
 
@@ -172,8 +53,9 @@ async fn through_nginx_either_instance_serves_and_subscribers_hear_either() {
     }
     let app = TestApp::with_fixture(Backend::Postgres).await;
     let scratch = Scratch::new("nginx");
-    let (_first, a) = instance(app.url(), "the first instance").await;
-    let (mut second, b) = instance(app.url(), "the second instance").await;
+    let env = [("DATABASE_URL", app.url())];
+    let (_first, a) = relgql(&env, "the first instance").await;
+    let (mut second, b) = relgql(&env, "the second instance").await;
     let (_nginx, balancer) = nginx(&scratch.path, [a, b]).await;
     let token = app.token_for(2);
     let write = |body: String| {
@@ -228,7 +110,7 @@ async fn through_nginx_either_instance_serves_and_subscribers_hear_either() {
         assert_eq!(heard, bodies, "subscriber {n}");
     }
     // One instance dies: every request through nginx is still answered.
-    second.child.kill().await.expect("kill the second instance");
+    second.kill().await;
     let query = "{ posts { totalCount } }";
     for attempt in 0..6 {
         let (status, answer) = post(balancer, &token, query, json!({})).await;

@@ -17,6 +17,7 @@ async fn an_exhausted_pool_waits_a_bounded_time_then_says_so(backend: Backend) {
         max_connections: 1,
         acquire_timeout: Duration::from_millis(300),
         statement_timeout: None,
+        ..PoolSettings::default()
     };
     let app = TestApp::with_pool(backend, pool, HttpOptions::default()).await;
     // The app's only connection, taken.

@@ -56,6 +56,7 @@ async fn the_service_rides_out_a_postgres_restart() {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(1),
         statement_timeout: Some(Duration::from_secs(2)),
+        ..PoolSettings::default()
     };
     let http = HttpOptions {
         request_timeout: DEADLINE,

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 use foldhash::HashMap;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::EntityTrait;
 
 use crate::auth::Tokens;
 use crate::db::CountingDb;
@@ -58,13 +58,13 @@ impl RequestState {
     /// State for one WebSocket connection: no single future drives a connection's
     /// resolvers, so its loaders batch on their own timer instead of a scheduler.
     pub fn for_connection(
-        db: DatabaseConnection,
+        db: CountingDb,
         tokens: Arc<Tokens>,
         events: Events,
         viewer: Option<i32>,
     ) -> Self {
         Self::build(
-            CountingDb::new(db),
+            db,
             tokens,
             events,
             viewer,

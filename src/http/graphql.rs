@@ -103,6 +103,22 @@ struct Refusal {
 }
 
 impl Refusal {
+    /// A request whose sign-in failed: a 401 when its token was refused; when the
+    /// check itself could not be made (the database), a 503 or 500 that says so,
+    /// never a 401 that would sign the client out.
+    fn not_signed_in(error: &ApiError) -> Self {
+        let status = match error {
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unavailable(_) | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self {
+            status,
+            code: error.code(),
+            message: error.message().to_owned(),
+        }
+    }
+
     fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -206,12 +222,7 @@ async fn execute(
     let viewer = match signed_in_as(&state.tokens, headers).await {
         Ok(viewer) => viewer,
         Err(error) => {
-            let refusal = Refusal {
-                status: StatusCode::UNAUTHORIZED,
-                code: error.code(),
-                message: error.message().to_owned(),
-            };
-            return refusal.into_response(media);
+            return Refusal::not_signed_in(&error).into_response(media);
         }
     };
     let mut request = request;

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::AppState;
 use super::graphql::bearer_user;
 use crate::api::AppSchema;
+use crate::db::CountingDb;
 use crate::engine::gate::Gate;
 use crate::engine::request::RequestState;
 
@@ -140,7 +141,7 @@ async fn connection_data(
     };
     let mut data = Data::default();
     data.insert(RequestState::for_connection(
-        state.db,
+        CountingDb::for_connection(state.db, &state.warm),
         state.tokens,
         state.events,
         viewer,

@@ -10,6 +10,7 @@
 
 pub mod fixture;
 pub mod postgres;
+pub mod process;
 pub mod ws;
 
 use std::sync::Arc;
@@ -59,7 +60,7 @@ impl Backend {
         }
     }
 
-    fn server_url(self) -> String {
+    pub fn server_url(self) -> String {
         let (var, default) = match self {
             Self::Sqlite => return String::new(),
             Self::Postgres => ("RELGQL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432"),

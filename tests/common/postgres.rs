@@ -28,12 +28,20 @@ fn running_as_root() -> bool {
         .is_ok_and(|out| out.stdout.starts_with(b"0\n"))
 }
 
-/// `program` run as the `postgres` user when the tests run as root (PostgreSQL
-/// refuses to run as root).
+/// `program` run as the `postgres` user when the tests run as root (PostgreSQL and
+/// pgbouncer refuse to run as root). `setpriv` execs it in its own place, so a
+/// signal to the child reaches the program itself.
 pub fn as_postgres(program: impl AsRef<std::ffi::OsStr>) -> Command {
     if running_as_root() {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
+        let mut command = Command::new("setpriv");
+        command
+            .args([
+                "--reuid=postgres",
+                "--regid=postgres",
+                "--init-groups",
+                "--",
+            ])
+            .arg(program);
         command
     } else {
         Command::new(program)
