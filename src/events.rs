@@ -1,16 +1,22 @@
 //! What subscriptions listen to: events about writes, carried between instances.
 //!
-//! On PostgreSQL an event is published with `pg_notify` and every instance hears it
-//! through `LISTEN`, so a comment written through one instance reaches subscribers
-//! connected to another. Elsewhere (SQLite, MySQL) events stay in the process.
+//! On PostgreSQL the database writes each event itself, in the transaction of the
+//! change (triggers; see the `add_events` migration): it records the event in
+//! `events` and announces it with `pg_notify`, and every instance hears it through
+//! `LISTEN`. So a comment written through one instance reaches subscribers of
+//! another, a committed change always has its event (however the writer fares after
+//! the commit), and an instance whose listener lost its connection catches up from
+//! `events` when it is back, delivering each event once. Elsewhere (SQLite, MySQL)
+//! events stay in the process.
 //! Either way each instance fans events out to its subscribers through one bounded
 //! broadcast channel: a slow subscriber misses events instead of holding up writers
 //! or growing memory.
 
-use std::time::Duration;
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, sqlx};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -70,33 +76,17 @@ impl Events {
             .connect_options()
             .as_ref()
             .clone();
-        let own = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_lazy_with(options);
-        let mut listener = PgListener::connect_with(&own).await?;
-        listener.listen(CHANNEL).await?;
-        tokio::spawn(relay(listener, events.local.clone()));
+        let listener = listen(&options).await?;
+        tokio::spawn(relay(listener, options, db.clone(), events.local.clone()));
+        tokio::spawn(prune(db.clone()));
         Ok(events)
     }
 
-    /// Tells every subscriber (of every instance, on PostgreSQL). Failing to tell
-    /// is logged, never an error of the write that caused the event.
+    /// Tells every subscriber of this process (SQLite, MySQL). On PostgreSQL the
+    /// database has done it already, in the write's transaction.
     pub async fn publish(&self, event: Event) {
-        let Some(db) = &self.postgres else {
+        if self.postgres.is_none() {
             let _ = self.local.send(event);
-            return;
-        };
-        let payload = match serde_json::to_string(&event) {
-            Ok(payload) => payload,
-            Err(error) => return tracing::error!(%error, "cannot encode an event"),
-        };
-        let notify = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), payload.into()],
-        );
-        if let Err(error) = db.execute_raw(notify).await {
-            tracing::warn!(%error, ?event, "cannot publish an event");
         }
     }
 
@@ -106,21 +96,154 @@ impl Events {
     }
 }
 
-/// Forwards PostgreSQL notifications to this instance's subscribers, for as long as
-/// the process runs; the listener reconnects by itself after a lost connection.
-async fn relay(mut listener: PgListener, local: broadcast::Sender<Event>) {
+/// How far back, before its connection was lost, a listener looks for events it may
+/// have missed: an event is stamped when its transaction began, and may commit
+/// (and be announced) later.
+const CATCH_UP_MARGIN: Duration = Duration::from_secs(30);
+
+/// Events kept in `events` for listeners that come back; older ones are deleted.
+const KEEP_EVENTS: &str = "1 hour";
+
+/// An event as announced: its id in `events`, and the event.
+#[derive(Deserialize)]
+struct Announced {
+    id: i64,
+    event: Event,
+}
+
+async fn listen(options: &PgConnectOptions) -> Result<PgListener, sqlx::Error> {
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(options.clone());
+    let mut listener = PgListener::connect_with(&own).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Forwards announced events to this instance's subscribers for as long as the
+/// process runs. When the listener's connection is lost it connects again (every
+/// second until it can), listens, and then reads the events recorded since shortly
+/// before the loss; an event heard both ways is delivered once.
+async fn relay(
+    mut listener: PgListener,
+    options: PgConnectOptions,
+    db: DatabaseConnection,
+    local: broadcast::Sender<Event>,
+) {
+    let mut delivered = Recent::default();
     loop {
-        match listener.recv().await {
-            Ok(notification) => match serde_json::from_str::<Event>(notification.payload()) {
-                Ok(event) => {
-                    let _ = local.send(event);
+        let lost = loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    match serde_json::from_str::<Announced>(notification.payload()) {
+                        Ok(announced) => {
+                            if delivered.first_time(announced.id) {
+                                let _ = local.send(announced.event);
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, "ignoring a malformed event"),
+                    }
                 }
-                Err(error) => tracing::warn!(%error, "ignoring a malformed event"),
-            },
-            Err(error) => {
-                tracing::warn!(%error, "lost the event listener's connection; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                Ok(None) | Err(_) => break Instant::now(),
+            }
+        };
+        tracing::warn!("lost the event listener's connection; connecting again");
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let Ok(again) = listen(&options).await else {
+                continue;
+            };
+            match catch_up(&db, lost.elapsed() + CATCH_UP_MARGIN).await {
+                Ok(missed) => {
+                    let mut count = 0;
+                    for (id, event) in missed {
+                        if delivered.first_time(id) {
+                            count += 1;
+                            let _ = local.send(event);
+                        }
+                    }
+                    tracing::info!(caught_up = count, "the event listener is back");
+                    listener = again;
+                    break;
+                }
+                Err(error) => tracing::warn!(%error, "cannot read missed events yet"),
             }
         }
+    }
+}
+
+/// The events recorded within `since` of now, oldest first.
+async fn catch_up(db: &DatabaseConnection, since: Duration) -> Result<Vec<(i64, Event)>, DbErr> {
+    let select = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT id, payload FROM events WHERE created_at > now() - make_interval(secs => $1) \
+         ORDER BY id",
+        [since.as_secs_f64().into()],
+    );
+    let mut events = Vec::new();
+    for row in db.query_all_raw(select).await? {
+        let id: i64 = row.try_get_by_index(0)?;
+        let payload: String = row.try_get_by_index(1)?;
+        match serde_json::from_str(&payload) {
+            Ok(event) => events.push((id, event)),
+            Err(error) => tracing::warn!(%error, id, "ignoring a malformed recorded event"),
+        }
+    }
+    Ok(events)
+}
+
+/// Deletes old events every few minutes, for as long as the process runs.
+async fn prune(db: DatabaseConnection) {
+    let mut every = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let delete =
+            format!("DELETE FROM events WHERE created_at < now() - interval '{KEEP_EVENTS}'");
+        if let Err(error) = db.execute_unprepared(&delete).await {
+            tracing::debug!(%error, "cannot prune old events now");
+        }
+    }
+}
+
+/// The ids of the events delivered lately, to deliver none twice.
+#[derive(Default)]
+struct Recent {
+    order: VecDeque<i64>,
+    seen: HashSet<i64>,
+}
+
+/// Ids remembered: far more than can be caught up with at once.
+const REMEMBERED: usize = 100_000;
+
+impl Recent {
+    /// Whether `id` is new; it is remembered from now on.
+    fn first_time(&mut self, id: i64) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > REMEMBERED
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.seen.remove(&oldest);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_id_is_new_once_and_old_ids_are_forgotten_in_order() {
+        let mut recent = Recent::default();
+        assert!(recent.first_time(7));
+        assert!(!recent.first_time(7));
+        for id in 0..REMEMBERED as i64 {
+            recent.first_time(1_000 + id);
+        }
+        assert!(recent.first_time(7), "forgotten after REMEMBERED newer ids");
+        assert!(!recent.first_time(1_000 + REMEMBERED as i64 - 1));
     }
 }

@@ -5,10 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::ws::{Socket, connect, next, send};
+use common::ws::{Socket, connect, next, send, until_listening};
 use common::{Backend, TestApp, gid};
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 const CREATE_COMMENT: &str =
@@ -195,5 +195,69 @@ async fn on_postgres_comments_travel_between_instances() {
     assert_eq!(
         message["payload"]["data"]["commentAdded"],
         json!({"body": "written through the other instance", "author": {"name": "Bob"}})
+    );
+}
+
+/// On PostgreSQL the database writes each event with its change: a comment written
+/// by plain SQL reaches subscribers, and comments written while an instance's
+/// listener was cut off reach its subscribers once each when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_events_come_with_the_change_and_survive_a_lost_listener() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let app = TestApp::with_fixture(Backend::Postgres).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let mut socket = connect(address, json!({})).await;
+    let ack = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let query = "subscription { commentAdded { body } }";
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    until_listening(&mut socket, || comment(&app, 2, 1, "ping")).await;
+    let body_of = |message: Value| {
+        message["payload"]["data"]["commentAdded"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    app.execute(
+        "INSERT INTO comments (body, post_id, user_id, created_at) \
+         VALUES ('by plain SQL', 1, 2, now())",
+    )
+    .await;
+    let message = next(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(body_of(message), "by plain SQL");
+    // Cut the instance's listener off, and write while it is away.
+    app.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .await;
+    let written: Vec<String> = (1..=5).map(|n| format!("while away {n}")).collect();
+    for body in &written {
+        comment(&app, 2, 1, body).await;
+    }
+    let mut heard = Vec::new();
+    while heard.len() < written.len() {
+        let message = next(&mut socket, Duration::from_secs(15))
+            .await
+            .unwrap_or_else(|| panic!("heard only {heard:?}"));
+        heard.push(body_of(message));
+    }
+    heard.sort();
+    assert_eq!(heard, written);
+    assert!(
+        next(&mut socket, Duration::from_millis(1500))
+            .await
+            .is_none(),
+        "each event once"
     );
 }

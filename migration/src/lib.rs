@@ -9,6 +9,7 @@ mod m20261121_000003_add_accounts;
 mod m20261206_000004_add_tags;
 mod m20261206_000005_add_replies;
 mod m20261206_000006_add_shared_instance_state;
+mod m20261206_000007_add_events;
 
 /// Applies relgql's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000004_add_tags::Migration),
             Box::new(m20261206_000005_add_replies::Migration),
             Box::new(m20261206_000006_add_shared_instance_state::Migration),
+            Box::new(m20261206_000007_add_events::Migration),
         ]
     }
 }
