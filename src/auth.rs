@@ -299,11 +299,13 @@ impl Tokens {
         {
             return Ok(());
         }
+        // Through a counting handle for its retries: a connection the database
+        // closed (a restart, a failover) is read again on another.
         let found = entity::user::Entity::find_by_id(user)
             .select_only()
             .column(entity::user::Column::Id)
             .into_tuple::<i32>()
-            .one(db)
+            .one(&crate::db::CountingDb::new(db.clone()))
             .await?;
         let mut accounts = self.accounts();
         if found.is_none() {

@@ -237,9 +237,56 @@ pub fn is_unavailable(error: &DbErr) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
     ) || sql_state(error).is_some_and(|code| {
-        // PostgreSQL: connection exceptions (08), shutting down (57P).
-        code.starts_with("08") || code.starts_with("57P")
+        // PostgreSQL: connection exceptions (08), shutting down or starting up (57P),
+        // and a write sent to a standby (25006: in a failover, the old primary or a
+        // node still being promoted).
+        code.starts_with("08") || code.starts_with("57P") || code == "25006"
     })
+}
+
+/// Whether `error` shows that the statement never ran: no connection could be had,
+/// or the server refused it before doing anything (a read-only standby, a server
+/// starting up). Such a statement may be sent again, a write too.
+pub fn did_not_run(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))
+            if matches!(**e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) =>
+        {
+            true
+        }
+        _ => sql_state(error)
+            .is_some_and(|code| matches!(code.as_str(), "25006" | "57P03" | "08001" | "08004")),
+    }
+}
+
+/// The start of the message of a write whose outcome is unknown (see
+/// [`outcome_unknown`]).
+pub const OUTCOME_UNKNOWN: &str = "the write's outcome is unknown";
+
+/// `error`, for a write sent to the database whose connection was lost before it
+/// answered: it may have been applied or not, so it must not be sent again blindly.
+fn outcome_unknown(error: &DbErr) -> DbErr {
+    DbErr::Custom(format!("{OUTCOME_UNKNOWN}: {error}"))
+}
+
+/// Whether `error` is a write's unknown outcome (see [`outcome_unknown`]).
+pub fn is_outcome_unknown(error: &DbErr) -> bool {
+    matches!(error, DbErr::Custom(message) if message.starts_with(OUTCOME_UNKNOWN))
+}
+
+/// How long statements that are safe to send again are retried (within the
+/// request's own deadline), and the pauses between tries.
+const RETRY_FOR: Duration = Duration::from_secs(3);
+const RETRY_FIRST_PAUSE: Duration = Duration::from_millis(50);
+const RETRY_LONGEST_PAUSE: Duration = Duration::from_millis(500);
+
+/// Whether `stmt` only reads (the engine's statements are `SELECT`s; SeaORM's
+/// writes start with their verb).
+fn only_reads(stmt: &Statement) -> bool {
+    let sql = stmt.sql.trim_start();
+    sql.get(..6)
+        .is_some_and(|verb| verb.eq_ignore_ascii_case("select"))
 }
 
 /// The SQLSTATE (or MySQL's code) of a database's error, if it is one.
@@ -280,6 +327,10 @@ pub struct Counting<C> {
     /// Through a transaction pooler: the pool, for statements run outside a
     /// transaction without a held connection, and how they run.
     pooled: Option<(PgPool, TransactionPooling)>,
+    /// Outside a transaction: statements that are safe to send again are retried
+    /// when the database cannot answer, and a write whose connection is lost is
+    /// reported as of unknown outcome.
+    retries: bool,
 }
 
 /// How statements run through a transaction pooler (pgbouncer's `pool_mode =
@@ -382,6 +433,7 @@ impl CountingDb {
             held: None,
             fallback: None,
             pooled: None,
+            retries: true,
         }
     }
 
@@ -449,6 +501,7 @@ impl CountingDb {
             held: None,
             fallback: None,
             pooled: None,
+            retries: false,
         })
     }
 }
@@ -523,6 +576,19 @@ impl Held {
         };
         reader.busy = false;
         Ok(Self::checked(&mut slot, done).map_err(DbErr::Exec)?.into())
+    }
+
+    /// Checks the held connection with a round trip, taking one first if none is
+    /// held; a connection that fails is let go. Before a write: a connection the
+    /// database closed while it sat idle fails here, where the write surely did not
+    /// run, and not under the write, whose outcome would then be unknown.
+    async fn ping(&self) -> Result<(), DbErr> {
+        let mut slot = self.connection().await?;
+        let reader = reader(&mut slot);
+        reader.busy = true;
+        let pinged = reader.connection().ping().await;
+        reader.busy = false;
+        Self::checked(&mut slot, pinged).map_err(DbErr::Conn)
     }
 
     /// The slot, holding a connection (a warm one, or else one from the pool).
@@ -734,10 +800,17 @@ fn acquire_error(error: sqlx::Error) -> DbErr {
 }
 
 impl Counting<DatabaseTransaction> {
-    /// Commits the transaction.
+    /// Commits the transaction. When the connection is lost before the database
+    /// answers, whether it committed is unknown, and the error says so.
     pub async fn commit(self) -> Result<(), DbErr> {
         self.statements.fetch_add(1, Ordering::Relaxed);
-        self.inner.commit().await
+        self.inner.commit().await.map_err(|error| {
+            if is_unavailable(&error) && !did_not_run(&error) {
+                outcome_unknown(&error)
+            } else {
+                error
+            }
+        })
     }
 }
 
@@ -761,17 +834,7 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.sent(&stmt);
-        if let Some(held) = &self.held {
-            return held.execute(&stmt).await;
-        }
-        if let Some((pool, pooling)) = &self.pooled {
-            let mut conn = pool.acquire().await.map_err(acquire_error)?;
-            let done = pooling.execute(&mut conn, &stmt).await;
-            return Ok(done
-                .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))?
-                .into());
-        }
-        self.inner.execute_raw(stmt).await
+        self.retrying(&stmt, || self.execute_once(&stmt)).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
@@ -780,44 +843,99 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        if self.fallback.is_some() {
-            return Ok(self.query_all_raw(stmt).await?.into_iter().next());
-        }
-        self.sent(&stmt);
-        if let Some(held) = &self.held {
-            return Ok(held.query_all(&stmt).await?.into_iter().next());
-        }
-        self.inner.query_one_raw(stmt).await
+        Ok(self.query_all_raw(stmt).await?.into_iter().next())
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.sent(&stmt);
-        let Some(fallback) = &self.fallback else {
-            return self.read(stmt).await;
-        };
-        match self.read(stmt.clone()).await {
-            Err(error) if is_unavailable(&error) => {
-                tracing::warn!(%error, "a replica failed a read: reading from the primary");
-                (fallback.replica_failed)();
-                fallback.primary.query_all_raw(stmt).await
-            }
-            answered => answered,
-        }
+        self.retrying(&stmt, || self.query_once(&stmt)).await
     }
 }
 
 impl<C: ConnectionTrait + Send + Sync> Counting<C> {
-    async fn read(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+    /// Runs `once` (which sends `stmt`), again while it fails in a way that is
+    /// safe to retry (see [`Counting::retries`]): a read whenever the database
+    /// could not answer, a write only when it surely did not run. A write that may
+    /// have run is reported as of unknown outcome.
+    async fn retrying<T, F>(&self, stmt: &Statement, once: impl Fn() -> F) -> Result<T, DbErr>
+    where
+        F: std::future::Future<Output = Result<T, DbErr>>,
+    {
+        let reads = only_reads(stmt);
+        let started = Instant::now();
+        let mut pause = RETRY_FIRST_PAUSE;
+        loop {
+            let error = match once().await {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            if !self.retries {
+                return Err(error);
+            }
+            let safe = if reads {
+                is_unavailable(&error)
+            } else {
+                did_not_run(&error)
+            };
+            if safe && started.elapsed() + pause < RETRY_FOR {
+                tracing::warn!(%error, "the database could not answer; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(RETRY_LONGEST_PAUSE);
+                continue;
+            }
+            if !reads && is_unavailable(&error) && !did_not_run(&error) {
+                return Err(outcome_unknown(&error));
+            }
+            return Err(error);
+        }
+    }
+
+    async fn execute_once(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
         if let Some(held) = &self.held {
-            return held.query_all(&stmt).await;
+            held.ping().await?;
+            return held.execute(stmt).await;
         }
         if let Some((pool, pooling)) = &self.pooled {
             let mut conn = pool.acquire().await.map_err(acquire_error)?;
-            let rows = pooling.fetch_all(&mut conn, &stmt).await;
+            let done = pooling.execute(&mut conn, stmt).await;
+            return Ok(done
+                .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))?
+                .into());
+        }
+        self.inner.execute_raw(stmt.clone()).await
+    }
+
+    /// The rows of `stmt`; from the primary when the replica it was sent to cannot
+    /// answer (which is then marked down).
+    async fn query_once(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let Some(fallback) = &self.fallback else {
+            return self.read(stmt).await;
+        };
+        match self.read(stmt).await {
+            Err(error) if is_unavailable(&error) => {
+                tracing::warn!(%error, "a replica failed a read: reading from the primary");
+                (fallback.replica_failed)();
+                fallback.primary.query_all_raw(stmt.clone()).await
+            }
+            answered => answered,
+        }
+    }
+
+    async fn read(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if let Some(held) = &self.held {
+            if !only_reads(stmt) {
+                // A write that returns rows (`INSERT … RETURNING`).
+                held.ping().await?;
+            }
+            return held.query_all(stmt).await;
+        }
+        if let Some((pool, pooling)) = &self.pooled {
+            let mut conn = pool.acquire().await.map_err(acquire_error)?;
+            let rows = pooling.fetch_all(&mut conn, stmt).await;
             let rows = rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
             return Ok(rows.into_iter().map(QueryResult::from).collect());
         }
-        self.inner.query_all_raw(stmt).await
+        self.inner.query_all_raw(stmt.clone()).await
     }
 }
 

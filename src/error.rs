@@ -32,6 +32,10 @@ pub enum ApiError {
     /// The request ran past its deadline or a statement past the statement
     /// timeout; `INTERNAL_SERVER_ERROR` with this message and `reason` `TIMEOUT`.
     Timeout(String),
+    /// A write was sent and the connection was lost before the database answered:
+    /// it may or may not have been applied. `INTERNAL_SERVER_ERROR` with `reason`
+    /// `OUTCOME_UNKNOWN`; never retried by the service.
+    OutcomeUnknown(String),
     /// Too many failed sign-ins; `FORBIDDEN` with `reason` `THROTTLED` and
     /// `retryAfterSeconds`.
     Throttled(String, u64),
@@ -89,6 +93,7 @@ impl ApiError {
             | Self::TooComplex(message)
             | Self::Unavailable(message)
             | Self::Timeout(message)
+            | Self::OutcomeUnknown(message)
             | Self::Throttled(message, _) => message,
             Self::Internal(_) => "internal server error",
         }
@@ -103,13 +108,24 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::TooComplex(_) => "TOO_COMPLEX",
-            Self::Unavailable(_) | Self::Timeout(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+            Self::Unavailable(_)
+            | Self::Timeout(_)
+            | Self::OutcomeUnknown(_)
+            | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
 
     /// What a database error means for the client: unavailable, timed out, or
     /// internal (whose detail stays in the logs).
     pub fn from_database(error: &sea_orm::DbErr) -> Self {
+        if crate::db::is_outcome_unknown(error) {
+            tracing::warn!(%error, "a write's outcome is unknown");
+            return Self::OutcomeUnknown(
+                "the connection to the database was lost before it confirmed the write: \
+                 it may or may not have been applied; check before sending it again"
+                    .into(),
+            );
+        }
         if crate::db::is_unavailable(error) {
             tracing::warn!(%error, "database unavailable");
             return Self::unavailable();
@@ -162,6 +178,7 @@ impl From<ApiError> for async_graphql::Error {
                 ApiError::InvalidField(field, _) => ext.set("field", *field),
                 ApiError::Unavailable(_) => ext.set("reason", "DATABASE_UNAVAILABLE"),
                 ApiError::Timeout(_) => ext.set("reason", "TIMEOUT"),
+                ApiError::OutcomeUnknown(_) => ext.set("reason", "OUTCOME_UNKNOWN"),
                 ApiError::Throttled(_, seconds) => {
                     ext.set("reason", "THROTTLED");
                     ext.set("retryAfterSeconds", *seconds);

@@ -435,6 +435,33 @@ pub async fn app_state(
     }
 }
 
+/// POSTs a GraphQL request to `router`, signed in with `token` if given; returns the
+/// body. For requests sent from a task of their own.
+pub async fn post_graphql(
+    router: &Router,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = Request::post("/graphql").header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::from(body)).expect("a request"))
+        .await
+        .expect("a response");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    serde_json::from_slice(&bytes).expect("a JSON body")
+}
+
 /// Runs `work` to its end on a runtime of its own, from a `Drop` that may run
 /// inside or outside a runtime.
 fn off_runtime(work: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
