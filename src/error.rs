@@ -115,6 +115,17 @@ impl ApiError {
         }
     }
 
+    /// The `extensions.reason` of this error, when its code alone does not say it.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Self::Unavailable(_) => Some("DATABASE_UNAVAILABLE"),
+            Self::Timeout(_) => Some("TIMEOUT"),
+            Self::OutcomeUnknown(_) => Some("OUTCOME_UNKNOWN"),
+            Self::Throttled(..) => Some("THROTTLED"),
+            _ => None,
+        }
+    }
+
     /// What a database error means for the client: unavailable, timed out, or
     /// internal (whose detail stays in the logs).
     pub fn from_database(error: &sea_orm::DbErr) -> Self {
@@ -174,15 +185,12 @@ impl From<ApiError> for async_graphql::Error {
         let code = error.code();
         async_graphql::Error::new(error.message()).extend_with(|_, ext| {
             ext.set("code", code);
+            if let Some(reason) = error.reason() {
+                ext.set("reason", reason);
+            }
             match &error {
                 ApiError::InvalidField(field, _) => ext.set("field", *field),
-                ApiError::Unavailable(_) => ext.set("reason", "DATABASE_UNAVAILABLE"),
-                ApiError::Timeout(_) => ext.set("reason", "TIMEOUT"),
-                ApiError::OutcomeUnknown(_) => ext.set("reason", "OUTCOME_UNKNOWN"),
-                ApiError::Throttled(_, seconds) => {
-                    ext.set("reason", "THROTTLED");
-                    ext.set("retryAfterSeconds", *seconds);
-                }
+                ApiError::Throttled(_, seconds) => ext.set("retryAfterSeconds", *seconds),
                 _ => {}
             }
         })

@@ -1,5 +1,7 @@
 //! Live updates: `commentAdded` and `postPublished`, over WebSocket.
 
+use std::time::{Duration, Instant};
+
 use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
@@ -7,6 +9,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::api::blog::comment::Comment;
 use crate::api::blog::post::Post;
+use crate::db::is_unavailable;
 use crate::engine::ids;
 use crate::engine::listing::Table;
 use crate::engine::request::{events, find_visible, reader, request_db};
@@ -41,7 +44,7 @@ impl SubscriptionRoot {
         // Only the comments the subscriber may see: none on a draft of another's.
         Ok(ids.filter_map(move |id| {
             let db = db.clone();
-            async move { fresh(find_visible::<Comment>(&db, reader, id).await, "comment") }
+            async move { fresh("comment", || find_visible::<Comment>(&db, reader, id)).await }
         }))
     }
 
@@ -60,7 +63,7 @@ impl SubscriptionRoot {
         // Read as the subscriber may: a post withdrawn again at once is not sent.
         Ok(ids.filter_map(move |id| {
             let db = db.clone();
-            async move { fresh(find_visible::<Post>(&db, reader, id).await, "post") }
+            async move { fresh("post", || find_visible::<Post>(&db, reader, id)).await }
         }))
     }
 }
@@ -80,14 +83,29 @@ fn received(ctx: &Context<'_>) -> ApiResult<impl Stream<Item = Event> + use<>> {
     )
 }
 
-/// The row an event names, read now; `None` if it is gone again, hidden from the
-/// subscriber, or cannot be read.
-fn fresh<M>(found: Result<Option<M>, sea_orm::DbErr>, what: &str) -> Option<M> {
-    match found {
-        Ok(row) => row,
-        Err(error) => {
-            tracing::error!(%error, "cannot read the {what} of an event");
-            None
+/// How long the row an event names is read again while the database cannot answer
+/// (a restart, a failover), before the event is given up.
+const EVENT_READ_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The row an event names, read now; `None` if it is gone again or hidden from the
+/// subscriber. While the database cannot answer, the read is tried again (for up to
+/// [`EVENT_READ_PATIENCE`]): an event is not dropped for a failover.
+async fn fresh<M, F>(what: &str, read: impl Fn() -> F) -> Option<M>
+where
+    F: std::future::Future<Output = Result<Option<M>, sea_orm::DbErr>>,
+{
+    let started = Instant::now();
+    loop {
+        match read().await {
+            Ok(row) => return row,
+            Err(error) if is_unavailable(&error) && started.elapsed() < EVENT_READ_PATIENCE => {
+                tracing::warn!(%error, "cannot read the {what} of an event yet");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot read the {what} of an event");
+                return None;
+            }
         }
     }
 }

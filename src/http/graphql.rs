@@ -99,6 +99,8 @@ impl Media {
 struct Refusal {
     status: StatusCode,
     code: &'static str,
+    /// `extensions.reason`, when the code alone does not say it.
+    reason: Option<&'static str>,
     message: String,
 }
 
@@ -115,6 +117,7 @@ impl Refusal {
         Self {
             status,
             code: error.code(),
+            reason: error.reason(),
             message: error.message().to_owned(),
         }
     }
@@ -123,13 +126,17 @@ impl Refusal {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: "BAD_USER_INPUT",
+            reason: None,
             message: message.into(),
         }
     }
 
     fn into_response(self, media: Media) -> Response {
-        let body =
-            json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let mut extensions = json!({ "code": self.code });
+        if let Some(reason) = self.reason {
+            extensions["reason"] = reason.into();
+        }
+        let body = json!({ "errors": [{ "message": self.message, "extensions": extensions }] });
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, media.content_type());
@@ -189,6 +196,7 @@ pub async fn get(
         let refusal = Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: "BAD_USER_INPUT",
+            reason: None,
             message: "GET runs queries only: send mutations and subscriptions with POST or over WebSocket".into(),
         };
         return refusal.into_response(media);
@@ -206,6 +214,7 @@ fn not_acceptable() -> Response {
     let refusal = Refusal {
         status: StatusCode::NOT_ACCEPTABLE,
         code: "BAD_USER_INPUT",
+        reason: None,
         message: format!("accept {GRAPHQL_RESPONSE_JSON} or application/json"),
     };
     refusal.into_response(Media::Json)
@@ -359,6 +368,7 @@ fn respond(mut response: async_graphql::Response, media: Media) -> Response {
             let refusal = Refusal {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "INTERNAL_SERVER_ERROR",
+                reason: None,
                 message: "internal server error".into(),
             };
             return refusal.into_response(media);
@@ -456,6 +466,7 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
     let unsupported = || Refusal {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         code: "BAD_USER_INPUT",
+        reason: None,
         message: "send the request as `Content-Type: application/json`".into(),
     };
     let value = headers
