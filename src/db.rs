@@ -331,6 +331,9 @@ pub struct Counting<C> {
     /// when the database cannot answer, and a write whose connection is lost is
     /// reported as of unknown outcome.
     retries: bool,
+    /// When retries must stop (the request's deadline, less a margin), so that the
+    /// client hears why the database failed rather than only that time ran out.
+    retry_until: Option<Instant>,
 }
 
 /// How statements run through a transaction pooler (pgbouncer's `pool_mode =
@@ -434,6 +437,15 @@ impl CountingDb {
             fallback: None,
             pooled: None,
             retries: true,
+            retry_until: None,
+        }
+    }
+
+    /// The handle, retrying no later than `until` (see [`Counting::retry_until`]).
+    pub fn retrying_until(self, until: Instant) -> Self {
+        Self {
+            retry_until: Some(until),
+            ..self
         }
     }
 
@@ -502,6 +514,7 @@ impl CountingDb {
             fallback: None,
             pooled: None,
             retries: false,
+            retry_until: None,
         })
     }
 }
@@ -865,10 +878,13 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
         let started = Instant::now();
         let mut pause = RETRY_FIRST_PAUSE;
         loop {
+            let attempt = Instant::now();
             let error = match once().await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
+            // The next try may take as long as this one did.
+            let took = attempt.elapsed();
             if !self.retries {
                 return Err(error);
             }
@@ -877,7 +893,11 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
             } else {
                 did_not_run(&error)
             };
-            if safe && started.elapsed() + pause < RETRY_FOR {
+            let in_time = started.elapsed() + pause + took < RETRY_FOR
+                && self
+                    .retry_until
+                    .is_none_or(|until| Instant::now() + pause + took < until);
+            if safe && in_time {
                 tracing::warn!(%error, "the database could not answer; trying again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(RETRY_LONGEST_PAUSE);

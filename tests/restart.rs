@@ -19,15 +19,41 @@ use serde_json::{Value, json};
 const QUERY: &str = "{ users(first: 2) { nodes { name posts(first: 2) { totalCount } } } }";
 const DEADLINE: Duration = Duration::from_secs(3);
 
-fn cluster(action: &str) {
+/// Runs the cluster command with `action`; whether it succeeded.
+fn run_cluster(action: &str) -> bool {
     let command = std::env::var("RELGQL_TEST_PG_RESTART").expect("RELGQL_TEST_PG_RESTART");
     let mut words = command.split_whitespace();
-    let status = std::process::Command::new(words.next().expect("a command"))
+    std::process::Command::new(words.next().expect("a command"))
         .args(words)
         .arg(action)
         .status()
-        .expect("run the cluster command");
-    assert!(status.success(), "{command} {action} failed");
+        .is_ok_and(|status| status.success())
+}
+
+/// The shared cluster, stopped; started again when dropped, also when the test
+/// fails, so that no test after it finds the server down.
+struct Stopped {
+    started: bool,
+}
+
+impl Stopped {
+    fn now() -> Self {
+        assert!(run_cluster("stop"), "cannot stop the cluster");
+        Self { started: false }
+    }
+
+    fn start(mut self) {
+        self.started = true;
+        assert!(run_cluster("start"), "cannot start the cluster");
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if !self.started {
+            run_cluster("start");
+        }
+    }
 }
 
 async fn health(app: &TestApp) -> StatusCode {
@@ -90,7 +116,7 @@ async fn the_service_rides_out_a_postgres_restart() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    cluster("stop");
+    let stopped = Stopped::now();
 
     let down = async {
         // While it is down: fast, clear failures, and /health not ready.
@@ -118,7 +144,7 @@ async fn the_service_rides_out_a_postgres_restart() {
     };
     down.await;
 
-    cluster("start");
+    stopped.start();
     // Recovery with no restart of the service.
     let recovered = Instant::now();
     loop {

@@ -251,6 +251,10 @@ async fn execute(
         }
         None => CountingDb::for_request(state.db.clone(), &state.warm),
     };
+    // Retries end a little before the deadline, so that a failing database is
+    // reported as such rather than as time run out.
+    let retry_until = Instant::now() + state.http.request_timeout.mul_f64(0.8);
+    let db = db.retrying_until(retry_until);
     let mut request_state =
         RequestState::new(db, state.tokens.clone(), state.events.clone(), viewer);
     request_state.client = client;
