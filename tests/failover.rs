@@ -102,6 +102,17 @@ async fn wait_until<F: std::future::Future<Output = bool>>(
     }
 }
 
+/// Waits (up to 60 s, naming `what`) until the node whose REST API is at `node`
+/// leads: Patroni answers 200 on `/primary` there only.
+async fn leads(node: SocketAddr, what: &str) {
+    wait_until(what, Duration::from_secs(60), || async move {
+        get(node, "/primary")
+            .await
+            .is_ok_and(|(status, _)| status == 200)
+    })
+    .await;
+}
+
 /// The members of the cluster as `node`'s REST API reports them: (name, role, state).
 async fn members(node: SocketAddr) -> Vec<(String, String, String)> {
     let Ok((200, body)) = get(node, "/cluster").await else {
@@ -208,16 +219,7 @@ impl Cluster {
             .collect();
         nodes[0].start();
         let first = nodes[0].rest();
-        wait_until(
-            "the first node to lead",
-            Duration::from_secs(60),
-            || async move {
-                get(first, "/primary")
-                    .await
-                    .is_ok_and(|(status, _)| status == 200)
-            },
-        )
-        .await;
+        leads(first, "the first node to lead").await;
         nodes[1].start();
         let standby_role = if synchronous {
             "sync_standby"
@@ -299,16 +301,7 @@ impl Cluster {
     async fn fail_over(&mut self, leader: usize) -> SocketAddr {
         self.nodes[leader].crash().await;
         let survivor = self.nodes[1 - leader].rest();
-        wait_until(
-            "the standby to become the primary",
-            Duration::from_secs(60),
-            || async move {
-                get(survivor, "/primary")
-                    .await
-                    .is_ok_and(|(status, _)| status == 200)
-            },
-        )
-        .await;
+        leads(survivor, "the standby to become the primary").await;
         survivor
     }
 
