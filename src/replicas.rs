@@ -25,6 +25,9 @@ pub const PROBE_EVERY: Duration = Duration::from_millis(200);
 /// How long a probe may take before its server counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The primary's WAL position now, as text.
+const PRIMARY_POSITION: &str = "SELECT pg_current_wal_lsn()::text";
+
 /// Primary positions remembered, to tell a replica's lag (a minute of probes).
 const SAMPLES: usize = 300;
 
@@ -217,7 +220,7 @@ impl Replicas {
     /// Probes the primary, then every replica at once.
     async fn probe(&self, primary: &DatabaseConnection) {
         let now = Instant::now();
-        match position(primary, "SELECT pg_current_wal_lsn()::text").await {
+        match position(primary, PRIMARY_POSITION).await {
             Ok(Some(at)) => {
                 let mut samples = self.samples();
                 samples.push_back((now, at));
@@ -272,7 +275,7 @@ impl Replicas {
     pub async fn primary_position(
         primary: &DatabaseConnection,
     ) -> Result<Option<WalPosition>, DbErr> {
-        position(primary, "SELECT pg_current_wal_lsn()::text").await
+        position(primary, PRIMARY_POSITION).await
     }
 }
 

@@ -10,11 +10,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Backend, ScratchDatabase, TestApp};
-use http_body_util::BodyExt as _;
 use relgql::auth::ACCOUNT_RECHECK;
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 const REGISTER: &str =
     "mutation($input: RegisterInput!) { register(input: $input) { token user { id } } }";
@@ -41,15 +39,7 @@ async fn post(
         .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
             client, 40000,
         ))));
-    let response = router.clone().oneshot(request).await.expect("a response");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (status, serde_json::from_slice(&bytes).expect("a JSON body"))
+    common::send(router, request).await
 }
 
 fn bearer(token: &str) -> String {

@@ -368,29 +368,13 @@ impl TestApp {
 
     /// Sends any request to the router; returns the status and the body's bytes.
     pub async fn send_raw(&self, request: Request<Body>) -> (StatusCode, axum::body::Bytes) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("a response");
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a body")
-            .to_bytes();
-        (status, bytes)
+        send_raw(&self.router, request).await
     }
 
     /// Sends any request to the router; returns the status and the body as JSON
     /// (or as a JSON string when it is not JSON).
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-        let (status, bytes) = self.send_raw(request).await;
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body)
+        send(&self.router, request).await
     }
 
     /// Runs raw SQL on the scratch database.
@@ -448,18 +432,31 @@ pub async fn post_graphql(
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let body = json!({ "query": query, "variables": variables }).to_string();
-    let response = router
-        .clone()
-        .oneshot(request.body(Body::from(body)).expect("a request"))
+    send(router, request.body(Body::from(body)).expect("a request"))
         .await
-        .expect("a response");
+        .1
+}
+
+/// Sends any request to `router`; returns the status and the body's bytes.
+pub async fn send_raw(router: &Router, request: Request<Body>) -> (StatusCode, axum::body::Bytes) {
+    let response = router.clone().oneshot(request).await.expect("a response");
+    let status = response.status();
     let bytes = response
         .into_body()
         .collect()
         .await
         .expect("a body")
         .to_bytes();
-    serde_json::from_slice(&bytes).expect("a JSON body")
+    (status, bytes)
+}
+
+/// Sends any request to `router`; returns the status and the body as JSON (or as a
+/// JSON string when it is not JSON).
+pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let (status, bytes) = send_raw(router, request).await;
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body)
 }
 
 /// Runs `work` to its end on a runtime of its own, from a `Drop` that may run
