@@ -20,8 +20,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-/// The PostgreSQL notification channel of relgql's events.
-pub const CHANNEL: &str = "relgql_events";
+/// The PostgreSQL notification channel of relgql's events, which the migration's
+/// triggers notify.
+pub use migration::EVENTS_CHANNEL as CHANNEL;
 /// Events an instance buffers for each subscriber before it starts dropping.
 pub const BUFFER: usize = 1_024;
 

@@ -11,6 +11,8 @@ mod m20261206_000005_add_replies;
 mod m20261206_000006_add_shared_instance_state;
 mod m20261206_000007_add_events;
 
+pub use m20261206_000007_add_events::EVENTS_CHANNEL;
+
 /// Applies relgql's migrations in order.
 pub struct Migrator;
 

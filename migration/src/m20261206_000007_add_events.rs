@@ -9,6 +9,9 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
+/// The channel the triggers notify; the service listens on it.
+pub const EVENTS_CHANNEL: &str = "relgql_events";
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -25,7 +28,7 @@ DECLARE
     event_id bigint;
 BEGIN
     INSERT INTO events (payload) VALUES (payload::text) RETURNING id INTO event_id;
-    PERFORM pg_notify('relgql_events', json_build_object('id', event_id, 'event', payload)::text);
+    PERFORM pg_notify('{channel}', json_build_object('id', event_id, 'event', payload)::text);
 END
 $$;
 
@@ -69,7 +72,7 @@ impl MigrationTrait for Migration {
         }
         manager
             .get_connection()
-            .execute_unprepared(UP)
+            .execute_unprepared(&UP.replace("{channel}", EVENTS_CHANNEL))
             .await
             .map(drop)
     }
