@@ -446,6 +446,31 @@ async fn missing(db: &DatabaseConnection, acknowledged: &[String]) -> Vec<String
         .collect()
 }
 
+/// Stops the load and waits for its tasks; then what the writers saw, the bodies
+/// of the acknowledged writes, and those of them the new primary does not hold.
+async fn stop_and_check(
+    stop: &AtomicBool,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    outcomes: &Mutex<Outcomes>,
+    cluster: &Cluster,
+) -> (Outcomes, Vec<String>, Vec<String>) {
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.expect("a load task");
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+    let acknowledged: Vec<String> = outcomes
+        .acknowledged
+        .iter()
+        .map(|(body, _, _)| body.clone())
+        .collect();
+    let new_primary = relgql::db::connect(&cluster.url("relgql"), 1)
+        .await
+        .expect("the new primary");
+    let lost = missing(&new_primary, &acknowledged).await;
+    (outcomes, acknowledged, lost)
+}
+
 /// The demo data, two instances over HAProxy, and a token.
 async fn service(
     cluster: &Cluster,
@@ -579,20 +604,7 @@ async fn a_failover_loses_no_acknowledged_write_and_the_service_recovers_by_itse
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await.expect("a load task");
-    }
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
-    let acknowledged: Vec<String> = outcomes
-        .acknowledged
-        .iter()
-        .map(|(b, _, _)| b.clone())
-        .collect();
-    let new_primary = relgql::db::connect(&cluster.url("relgql"), 1)
-        .await
-        .expect("the new primary");
-    let lost = missing(&new_primary, &acknowledged).await;
+    let (outcomes, acknowledged, lost) = stop_and_check(&stop, tasks, &outcomes, &cluster).await;
     let (reads_ok, reads_failed) = *reads.lock().unwrap();
     println!(
         "failover: {} writes acknowledged, {} lost, {} of unknown outcome, {} refused before running; \
@@ -721,21 +733,7 @@ async fn with_asynchronous_replication_and_the_standby_held_back_the_check_sees_
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before_crash = outcomes.lock().unwrap().acknowledged.len();
     cluster.fail_over(leader).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await.expect("a load task");
-    }
-    let acknowledged: Vec<String> = outcomes
-        .lock()
-        .unwrap()
-        .acknowledged
-        .iter()
-        .map(|(b, _, _)| b.clone())
-        .collect();
-    let new_primary = relgql::db::connect(&cluster.url("relgql"), 1)
-        .await
-        .expect("the new primary");
-    let lost = missing(&new_primary, &acknowledged).await;
+    let (_, acknowledged, lost) = stop_and_check(&stop, tasks, &outcomes, &cluster).await;
     println!(
         "negative control: {} writes acknowledged ({before_crash} before the kill), {} lost \
          (asynchronous replication, standby held back)",

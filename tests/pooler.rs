@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::postgres::{Scratch, as_postgres, free_port};
 use common::process::{Process, post, relgql};
-use common::{Backend, TestApp, gid, ws};
+use common::{Backend, TestApp, assert_timed_out, gid, ws};
 use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
 use serde_json::{Value, json};
 
@@ -184,23 +184,11 @@ async fn behind_pgbouncer_in_transaction_mode_answers_writes_and_events_stay_rig
 
     // The statement timeout reaches the server through the pooler (anonymously:
     // the token check would wait on the lock too, on the direct URL).
-    let other = app.other_pool().await;
-    let lock = other.begin().await.unwrap();
-    lock.execute_unprepared("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-        .await
-        .unwrap();
+    let lock = app.lock_users().await;
     let started = Instant::now();
     let (_, body) = post(address, "", "{ users { totalCount } }", json!({})).await;
     assert!(started.elapsed() < Duration::from_secs(5));
-    let error = &body["errors"][0];
-    assert_eq!(error["extensions"]["reason"], "TIMEOUT", "{body}");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("statement timeout"),
-        "{body}"
-    );
+    assert_timed_out(&body, "statement timeout");
     lock.rollback().await.unwrap();
     let (_, body): (u16, Value) =
         post(address, &token, "{ users { totalCount } }", json!({})).await;

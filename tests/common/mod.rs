@@ -28,7 +28,7 @@ use relgql::engine::pagination::PageLimits;
 use relgql::events::Events;
 use relgql::http::HttpOptions;
 use relgql::{AppState, app};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -197,6 +197,16 @@ impl TestApp {
         relgql::db::connect(&self.scratch.url, 2)
             .await
             .expect("connect again")
+    }
+
+    /// Locks `users` (PostgreSQL) from another pool until the transaction ends, so
+    /// that statements reading it wait.
+    pub async fn lock_users(&self) -> sea_orm::DatabaseTransaction {
+        let lock = self.other_pool().await.begin().await.unwrap();
+        lock.execute_unprepared("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        lock
     }
 
     /// Another instance of the app over the same database, with its own pool and
@@ -556,6 +566,24 @@ async fn drop_database(backend: Backend, name: &str) {
                 .await;
         }
     }
+}
+
+/// Asserts that `body` is the answer of a request that ran out of time: an
+/// `INTERNAL_SERVER_ERROR` with reason `TIMEOUT` whose message says `why`, and no
+/// database text.
+pub fn assert_timed_out(body: &Value, why: &str) {
+    let error = &body["errors"][0];
+    assert_eq!(
+        error["extensions"]["code"], "INTERNAL_SERVER_ERROR",
+        "{body}"
+    );
+    assert_eq!(error["extensions"]["reason"], "TIMEOUT", "{body}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains(why), "{body}");
+    assert!(
+        !body.to_string().contains("canceling"),
+        "no database text: {body}"
+    );
 }
 
 /// The global id of `type_name` row `id`.
