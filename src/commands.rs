@@ -28,7 +28,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(&settings).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Seed { bench } => {
-            let db = connect(&settings).await?;
+            // Seeding a database that was never migrated migrates it first.
+            let (db, _) =
+                db::migrate_then_connect(settings.direct_url(), direct_pool(&settings)).await?;
             if bench {
                 seed::bench(&db).await
             } else {
@@ -107,12 +109,18 @@ fn schema_options(settings: &Settings) -> SchemaOptions {
 }
 
 /// A pool for a command: on the primary directly (not through a pooler).
+/// A connection for a command, which needs the schema current and says what to run
+/// if it is not.
 async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let pool = db::PoolSettings {
+    db::connect_current(settings.direct_url(), direct_pool(settings)).await
+}
+
+/// Commands reach the database directly, never through a transaction pooler.
+fn direct_pool(settings: &Settings) -> db::PoolSettings {
+    db::PoolSettings {
         transaction_pooler: false,
         ..settings.pool()
-    };
-    db::connect(settings.direct_url(), pool).await
+    }
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {

@@ -206,7 +206,9 @@ pub async fn connect_current(
     let db = connect(url, pool).await?;
     let pending = Migrator::get_pending_migrations_read_only(&db)
         .await
-        .context("cannot read which migrations are applied (has `relgql migrate up` run?)")?;
+        .context(
+            "cannot read which migrations are applied (if none ever were, run `relgql migrate up`)",
+        )?;
     if !pending.is_empty() {
         let names: Vec<String> = pending.iter().map(|m| m.name().to_owned()).collect();
         anyhow::bail!(

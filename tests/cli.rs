@@ -1,6 +1,9 @@
 //! The command line: migrations, seeding and the admin role.
 
+mod common;
+
 use clap::Parser;
+use common::{Backend, ScratchDatabase};
 use relgql::commands::run;
 use relgql::config::Cli;
 use sea_orm::{ConnectionTrait, Statement};
@@ -52,6 +55,31 @@ async fn admin_grant_and_revoke_change_the_role_by_email() {
         "{error}"
     );
 }
+
+/// `seed` on a database that was never migrated migrates it first; the commands
+/// that need the schema say what to run instead of failing on a missing table.
+async fn seeding_a_fresh_database_migrates_it_first(backend: Backend) {
+    let scratch = ScratchDatabase::new(backend).await;
+    let url = scratch.url.as_str();
+    for command in [
+        &["admin", "grant", "demo@example.com"][..],
+        &["keys", "rotate"],
+    ] {
+        let error = format!("{:#}", relgql(url, command).await.unwrap_err());
+        assert!(
+            error.contains("run `relgql migrate up`") && !error.contains('\n'),
+            "{command:?}: {error}"
+        );
+    }
+    relgql(url, &["seed"]).await.unwrap();
+    assert_eq!(role_of(url, "demo@example.com").await, "user");
+    relgql(url, &["admin", "grant", "demo@example.com"])
+        .await
+        .unwrap();
+    assert_eq!(role_of(url, "demo@example.com").await, "admin");
+}
+
+on_every_backend!(seeding_a_fresh_database_migrates_it_first);
 
 #[tokio::test]
 async fn seeding_refuses_a_database_that_holds_data_and_migrations_go_down_and_up() {
