@@ -20,8 +20,8 @@ async fn students_list_their_courses_with_the_enrollment_time(backend: Backend) 
     assert_eq!(
         students[0]["courses"],
         json!({"totalCount": 2, "edges": [
-            {"enrolledAt": "2026-01-02T06:00:00+00:00", "node": {"name": "Algebra"}},
-            {"enrolledAt": "2026-01-02T07:00:00+00:00", "node": {"name": "Biology"}}
+            {"enrolledAt": "2026-01-02T06:00:00Z", "node": {"name": "Algebra"}},
+            {"enrolledAt": "2026-01-02T07:00:00Z", "node": {"name": "Biology"}}
         ]})
     );
     assert_eq!(students[1]["courses"]["totalCount"], 1);
@@ -46,9 +46,9 @@ async fn courses_list_their_students_and_back_again(backend: Backend) {
     assert_eq!(
         course["students"],
         json!({"totalCount": 2, "edges": [
-            {"enrolledAt": "2026-01-02T06:00:00+00:00", "node": {"name": "Sam",
+            {"enrolledAt": "2026-01-02T06:00:00Z", "node": {"name": "Sam",
                 "courses": {"nodes": [{"name": "Algebra"}, {"name": "Biology"}]}}},
-            {"enrolledAt": "2026-01-02T08:00:00+00:00", "node": {"name": "Tia",
+            {"enrolledAt": "2026-01-02T08:00:00Z", "node": {"name": "Tia",
                 "courses": {"nodes": [{"name": "Algebra"}]}}}
         ]})
     );

@@ -141,6 +141,16 @@ async fn booleans_and_times_filter(backend: Backend) {
         titles(&app, r#"{createdAt: {eq: "2026-01-01T11:00:00+00:00"}}"#).await,
         ["Hello world"]
     );
+    // An offset names the same instant in UTC.
+    assert_eq!(
+        titles(&app, r#"{createdAt: {eq: "2026-01-01T12:30:00+01:30"}}"#).await,
+        ["Hello world"]
+    );
+    let (code, message) = app
+        .error(r#"{ posts(filter: {createdAt: {eq: "yesterday"}}) { totalCount } }"#)
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    assert!(message.contains("RFC 3339"), "{message}");
 }
 
 async fn and_or_not_combine_filters(backend: Backend) {

@@ -101,6 +101,53 @@ pub fn gate(schema: &AppSchema, options: &SchemaOptions) -> Gate<AppSchema> {
 }
 
 /// The schema's SDL, as checked in at `schema.graphql`.
+///
+/// The directives the specification defines (`@skip`, `@include`, `@deprecated`,
+/// `@specifiedBy`, `@oneOf`) are left out, as graphql-js's `printSchema` leaves them
+/// out: every schema has them, and async-graphql would print them without their
+/// arguments' descriptions, unlike introspection.
 pub fn sdl(schema: &AppSchema) -> String {
-    schema.sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+    let printed = schema.sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_enum_items()
+            .include_specified_by(),
+    );
+    without_built_in_directives(&printed)
+}
+
+fn without_built_in_directives(sdl: &str) -> String {
+    const BUILT_IN: [&str; 5] = ["skip", "include", "deprecated", "specifiedBy", "oneOf"];
+    let built_in = |line: &str| {
+        line.strip_prefix("directive @").is_some_and(|rest| {
+            let name = rest.split(['(', ' ']).next().unwrap_or_default();
+            BUILT_IN.contains(&name)
+        })
+    };
+    let mut kept = String::with_capacity(sdl.len());
+    // A description is held back until the line it describes shows whether to keep it.
+    let mut description = String::new();
+    let mut in_description = false;
+    for line in sdl.lines() {
+        let quotes = line.trim_start().starts_with("\"\"\"");
+        if in_description || (quotes && description.is_empty() && !line.starts_with('\t')) {
+            description.push_str(line);
+            description.push('\n');
+            let single_line = line.trim().len() > 3 && line.trim().ends_with("\"\"\"");
+            in_description = if in_description {
+                !quotes
+            } else {
+                !single_line
+            };
+            continue;
+        }
+        if !built_in(line) {
+            kept.push_str(&description);
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        description.clear();
+    }
+    kept.push_str(&description);
+    kept
 }

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ModelTrait, Value};
 
+use crate::engine::datetime::UtcDateTime;
 use crate::engine::filter::{BooleanFilter, DateTimeFilter, IntFilter, StringFilter};
 use crate::engine::lean::{Leaf, Lean};
 use crate::engine::listing::{ModelOf, Table};
@@ -74,12 +75,12 @@ impl LeafColumn for i32 {
 }
 
 impl LeafColumn for DateTime<Utc> {
-    type Answer<'a> = DateTime<Utc>;
+    type Answer<'a> = UtcDateTime;
     type Filter = DateTimeFilter;
     const SORT: SortKind = SortKind::Time;
 
-    fn answer(&self) -> DateTime<Utc> {
-        *self
+    fn answer(&self) -> UtcDateTime {
+        UtcDateTime(*self)
     }
 
     fn leaf(&self) -> Leaf<'_> {

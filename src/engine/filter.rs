@@ -1,12 +1,12 @@
 //! Filter inputs on scalar fields, and the builder that compiles a type's filter to SQL.
 
 use async_graphql::{ID, InputObject};
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
     Alias, Condition, DynIden, Expr, ExprTrait, Func, IntoCondition, IntoIden, JoinType, LikeExpr,
     Query,
 };
 
+use crate::engine::datetime::UtcDateTime;
 use crate::engine::ids;
 use crate::engine::listing::{ColumnOf, FilterInput, Hop, Link, Scope, Table};
 use crate::engine::loaders::Follows;
@@ -74,15 +74,15 @@ pub struct BooleanFilter {
 #[derive(InputObject, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DateTimeFilter {
     /// At exactly this time.
-    pub eq: Option<DateTime<Utc>>,
+    pub eq: Option<UtcDateTime>,
     /// After this time.
-    pub gt: Option<DateTime<Utc>>,
+    pub gt: Option<UtcDateTime>,
     /// At or after this time.
-    pub gte: Option<DateTime<Utc>>,
+    pub gte: Option<UtcDateTime>,
     /// Before this time.
-    pub lt: Option<DateTime<Utc>>,
+    pub lt: Option<UtcDateTime>,
     /// At or before this time.
-    pub lte: Option<DateTime<Utc>>,
+    pub lte: Option<UtcDateTime>,
 }
 
 /// Collects the conditions of one filter input; all of them must hold.
@@ -205,11 +205,11 @@ impl<'a> Conditions<'a> {
         let Some(filter) = filter else { return };
         let col = || column.clone();
         let mut exprs = Vec::new();
-        exprs.extend(filter.eq.map(|v| col().eq(v)));
-        exprs.extend(filter.gt.map(|v| col().gt(v)));
-        exprs.extend(filter.gte.map(|v| col().gte(v)));
-        exprs.extend(filter.lt.map(|v| col().lt(v)));
-        exprs.extend(filter.lte.map(|v| col().lte(v)));
+        exprs.extend(filter.eq.map(|v| col().eq(v.0)));
+        exprs.extend(filter.gt.map(|v| col().gt(v.0)));
+        exprs.extend(filter.gte.map(|v| col().gte(v.0)));
+        exprs.extend(filter.lt.map(|v| col().lt(v.0)));
+        exprs.extend(filter.lte.map(|v| col().lte(v.0)));
         exprs.into_iter().for_each(|e| self.push(e));
     }
 

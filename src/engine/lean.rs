@@ -33,6 +33,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use smallvec::SmallVec;
 
+use crate::engine::datetime::UtcDateTime;
 use crate::engine::ids;
 
 /// Marks a request whose lean objects answer in JSON, written as they resolve: each
@@ -112,7 +113,7 @@ impl<'a> Leaf<'a> {
             Leaf::Text(text) => serde_json::to_writer(&mut *out, text)?,
             Leaf::Boolean(true) => out.extend_from_slice(b"true"),
             Leaf::Boolean(false) => out.extend_from_slice(b"false"),
-            Leaf::Time(time) => write_value(out, &ScalarType::to_value(&time))?,
+            Leaf::Time(time) => write_value(out, &UtcDateTime(time).to_value())?,
             Leaf::Null => out.extend_from_slice(b"null"),
         }
         Ok(())

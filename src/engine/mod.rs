@@ -3,6 +3,7 @@
 //! The API (`crate::api`) declares its types on top of it; nothing here imports the API.
 
 pub mod connection;
+pub mod datetime;
 pub mod declare;
 pub mod filter;
 pub mod gate;

@@ -11,7 +11,7 @@ crate::engine::declare::row_type! {
         /// The text of the comment.
         body: &str, filter StringFilter "On the text.";
         /// When the comment was written.
-        created_at: chrono::DateTime<chrono::Utc>,
+        created_at: crate::engine::datetime::UtcDateTime,
             order "By creation time.", filter DateTimeFilter "On the creation time.";
     }
     order_by_id "By id, that is by creation order.";

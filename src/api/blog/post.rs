@@ -17,7 +17,7 @@ crate::engine::declare::row_type! {
         /// Whether the post is published (visible to readers) or a draft.
         published: bool, filter BooleanFilter "On whether the post is published.";
         /// When the post was written.
-        created_at: chrono::DateTime<chrono::Utc>,
+        created_at: crate::engine::datetime::UtcDateTime,
             order "By creation time.", filter DateTimeFilter "On the creation time.";
     }
     order_by_id "By id, that is by creation order.";

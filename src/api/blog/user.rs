@@ -15,7 +15,7 @@ crate::engine::declare::row_type! {
         /// everyone else.
         email: Option<&str>, owner_only id, order "By email address.", filter StringFilter "On the email address.";
         /// When the user signed up.
-        created_at: chrono::DateTime<chrono::Utc>,
+        created_at: crate::engine::datetime::UtcDateTime,
             order "By sign-up time.", filter DateTimeFilter "On the sign-up time.";
     }
     order_by_id "By id, that is by sign-up order.";

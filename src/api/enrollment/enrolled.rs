@@ -1,11 +1,11 @@
 //! `Enrollment`: one student enrolled in one course, as `enroll` and `unenroll` return it.
 
 use async_graphql::{Context, Object};
-use chrono::{DateTime, Utc};
 use entity::student_course;
 
 use crate::api::enrollment::course::Course;
 use crate::api::enrollment::student::Student;
+use crate::engine::datetime::UtcDateTime;
 use crate::engine::loaders::ById;
 use crate::engine::request::find_required;
 use crate::error::ApiResult;
@@ -27,7 +27,7 @@ impl Enrollment {
     }
 
     /// When the student enrolled.
-    async fn enrolled_at(&self) -> DateTime<Utc> {
-        self.0.enrolled_at
+    async fn enrolled_at(&self) -> UtcDateTime {
+        UtcDateTime(self.0.enrolled_at)
     }
 }

@@ -6,9 +6,9 @@ pub mod student;
 pub mod writes;
 
 use async_graphql::SimpleObject;
-use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, QueryResult};
 
+use crate::engine::datetime::UtcDateTime;
 use crate::engine::loaders::EdgeData;
 
 /// What an edge between a student and a course carries: the enrollment.
@@ -16,7 +16,7 @@ use crate::engine::loaders::EdgeData;
 #[graphql(name = "EnrollmentFields")]
 pub struct EnrollmentFields {
     /// When the student enrolled in the course.
-    pub enrolled_at: DateTime<Utc>,
+    pub enrolled_at: UtcDateTime,
 }
 
 impl EdgeData for EnrollmentFields {
@@ -25,7 +25,7 @@ impl EdgeData for EnrollmentFields {
 
     fn read(row: &QueryResult) -> Result<Self, DbErr> {
         Ok(Self {
-            enrolled_at: row.try_get("", "j_enrolled_at")?,
+            enrolled_at: UtcDateTime(row.try_get("", "j_enrolled_at")?),
         })
     }
 }
