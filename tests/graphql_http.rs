@@ -377,3 +377,86 @@ on_every_backend!(
     graphiql_is_served_by_relgql_alone,
     documents_are_validated_until_one_has_answered_cleanly,
 );
+
+/// Sends `head` and then `body_bytes` bytes of body over a real connection, all of
+/// it before reading, as a client that does not watch for an early answer does;
+/// then the status line and the body of the answer.
+async fn send_oversized(
+    address: std::net::SocketAddr,
+    head: &str,
+    body_bytes: usize,
+) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < body_bytes {
+        let n = chunk.len().min(body_bytes - sent);
+        stream
+            .write_all(&chunk[..n])
+            .await
+            .unwrap_or_else(|e| panic!("the connection broke after {sent} bytes: {e}"));
+        sent += n;
+    }
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buffer).await?;
+            answer.extend_from_slice(&buffer[..n]);
+            if n == 0 || answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                return Ok::<_, std::io::Error>(());
+            }
+        }
+    })
+    .await;
+    read.expect("an answer in time")
+        .expect("an answer, not a reset");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+/// A body over the limit gets its 413 with a GraphQL error, however the client
+/// sends it: all of it before reading (the rest is read and dropped), declared and
+/// waiting for `100 Continue` (refused before it is sent), or declared far larger
+/// than is worth reading (refused at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_always_gets_its_413() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let head = |length: usize, extra: &str| {
+        format!(
+            "POST /graphql HTTP/1.1\r\nhost: relgql\r\ncontent-type: application/json\r\n\
+             content-length: {length}\r\n{extra}\r\n"
+        )
+    };
+    let five_megabytes = 5 * 1024 * 1024;
+    let cases = [
+        (head(five_megabytes, ""), five_megabytes),
+        (head(five_megabytes, "expect: 100-continue\r\n"), 0),
+        (head(1 << 30, ""), 0),
+    ];
+    for (head, sent) in cases {
+        let (status, body) = send_oversized(address, &head, sent).await;
+        assert!(status.starts_with("HTTP/1.1 413"), "{head}: {status}");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{head}: {body}"));
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("limit of 1048576 bytes"), "{message}");
+    }
+    // A body within the limit is still read whole.
+    let query = json!({"query": "{ users { totalCount } }"}).to_string();
+    let (status, body) =
+        send_oversized(address, &format!("{}{query}", head(query.len(), "")), 0).await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}: {body}");
+}

@@ -11,15 +11,18 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::{ErrorExtensionValues, Variables};
 use axum::Extension;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{
+    ACCEPT, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
 use tracing::Instrument;
 
@@ -158,10 +161,14 @@ pub async fn post(
     State(state): State<AppState>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
+    };
+    let body = match read_body(&headers, body, state.http.max_body_bytes).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(media),
     };
     let mut request = match json_content_type(&headers).and_then(|()| from_json_body(&body)) {
         Ok(request) => request,
@@ -172,6 +179,55 @@ pub async fn post(
         Err(error) => return refused(&request, error, media),
     };
     execute(state, &headers, peer(client), request, pass, media).await
+}
+
+/// How much of a body over the limit is read and dropped before the 413 is sent, and
+/// for how long: a client still sending then reads why it was refused, where a
+/// connection closed mid-send would reach it as a reset, with no answer.
+const DRAIN_AT_MOST: u64 = 16 * 1024 * 1024;
+const DRAIN_FOR: Duration = Duration::from_secs(10);
+
+/// The request's body, at most `limit` bytes; a larger one is a 413.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Refusal> {
+    let too_large = || Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "BAD_USER_INPUT",
+        reason: None,
+        message: format!("the body is larger than the limit of {limit} bytes"),
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let waits_to_send = headers
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if let Some(declared) = declared.filter(|&n| n > limit as u64) {
+        if waits_to_send || declared > DRAIN_AT_MOST {
+            // Refused before it is sent (no `100 Continue`), or more than is drained.
+            return Err(too_large());
+        }
+    }
+    let mut frames = body.into_data_stream();
+    let mut read = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
+    while let Some(frame) = frames.next().await {
+        let frame = frame.map_err(|_| Refusal::bad_request("the body could not be read"))?;
+        if read.len() + frame.len() > limit {
+            let mut drained = (read.len() + frame.len()) as u64;
+            let drain = async {
+                while drained <= DRAIN_AT_MOST {
+                    match frames.next().await {
+                        Some(Ok(frame)) => drained += frame.len() as u64,
+                        _ => break,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(DRAIN_FOR, drain).await;
+            return Err(too_large());
+        }
+        read.extend_from_slice(&frame);
+    }
+    Ok(read.into())
 }
 
 /// `GET /graphql` without a WebSocket upgrade: queries only.
