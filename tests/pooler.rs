@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::postgres::{Scratch, as_postgres, free_port};
 use common::process::{Process, post, relgql};
 use common::{Backend, TestApp, assert_timed_out, gid, ws};
-use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 
 /// pgbouncer with `deploy/pgbouncer.ini` in front of the tests' PostgreSQL server,
