@@ -508,4 +508,51 @@ mod tests {
         assert_eq!(nesting("{ a(x: \"\"\"{{{ \\\"\"\" {{\"\"\") }"), 2);
         assert_eq!(nesting(&"{a".repeat(50)), 50);
     }
+
+    #[test]
+    fn nesting_ends_comments_and_strings_where_graphql_does() {
+        // A comment ends at a carriage return as at a newline.
+        assert_eq!(nesting("# {{{{\r{ a }"), 1);
+        assert_eq!(nesting("# {{{{\n{ a }"), 1);
+        // An escaped quote does not end a string.
+        assert_eq!(nesting(r#"{ a(x: "\"{{{{") }"#), 2);
+        // A string cannot span lines: what follows an unclosed one counts.
+        assert_eq!(nesting("{ a(x: \"open\n{ b } }"), 3);
+        // A block string ends at its closing quotes, and the next byte counts.
+        assert_eq!(nesting("\"\"\"{{\"\"\"{"), 1);
+        assert_eq!(nesting("\"\"\"\"\"\"["), 1);
+        // Closing more than was opened does not go below zero, and siblings do
+        // not add up.
+        assert_eq!(nesting("}}}{"), 1);
+        assert_eq!(nesting("{ } { } ( ) [ ]"), 1);
+        assert_eq!(nesting(""), 0);
+    }
+
+    #[test]
+    fn a_limit_is_exceeded_only_above_its_maximum() {
+        assert!(Exceeded::over("cost", 25_000, 25_000, "the cost", None).is_none());
+        let exceeded = Exceeded::over("cost", 25_001, 25_000, "the cost", None).unwrap();
+        assert_eq!(
+            exceeded.message,
+            "the cost is 25001, over the limit of 25000 (by 1)"
+        );
+        let error = exceeded.into_server_error();
+        let extensions = error.extensions.unwrap();
+        assert_eq!(
+            extensions.get("limit"),
+            Some(&async_graphql::Value::from("cost"))
+        );
+        assert_eq!(
+            extensions.get("cost"),
+            Some(&async_graphql::Value::from(25_001))
+        );
+        assert_eq!(
+            extensions.get("max"),
+            Some(&async_graphql::Value::from(25_000))
+        );
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from("TOO_COMPLEX"))
+        );
+    }
 }
