@@ -193,6 +193,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         http: HttpOptions {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
             max_body_bytes: settings.max_body_bytes,
+            max_batch: settings.max_batch,
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
         },
         warm,

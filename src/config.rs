@@ -10,6 +10,8 @@ pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// The default of `MAX_BODY_BYTES` (1 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1_048_576;
+/// The default of `MAX_BATCH`: operations in one batched request.
+pub const DEFAULT_MAX_BATCH: usize = 10;
 
 /// The default of `DB_MAX_CONNECTIONS`.
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
@@ -138,6 +140,9 @@ pub struct Settings {
         global = true
     )]
     pub max_body_bytes: usize,
+    /// Most operations in one batched request (a JSON array); 0 refuses batches.
+    #[arg(long, env = "MAX_BATCH", default_value_t = DEFAULT_MAX_BATCH, global = true)]
+    pub max_batch: usize,
     /// Deepest nesting of fields in an operation (introspection fields excepted).
     #[arg(long, env = "MAX_DEPTH", default_value_t = DEFAULT_MAX_DEPTH, global = true)]
     pub max_depth: u64,

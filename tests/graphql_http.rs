@@ -79,7 +79,7 @@ async fn malformed_requests_are_400_with_a_graphql_error(backend: Backend) {
     for body in [
         "{not json",
         "[]",
-        r#"[{"query": "{ users { totalCount } }"}]"#,
+        r#"[{"query": "{ users { totalCount } }"}, 42]"#,
         "42",
         "{}",
         r#"{"query": 42}"#,
@@ -216,6 +216,100 @@ async fn oversized_bodies_are_refused(backend: Backend) {
         .to_string();
     let (status, _, _) = post(&app, Some("application/json"), None, &body).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A JSON array of operations is answered with an array of their answers, in
+/// order, each with its own errors.
+async fn batched_requests_are_answered_in_order(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let token = app.token_for(1);
+    let batch = json!([
+        {"query": "mutation($input: CreatePostInput!) { createPost(input: $input) { title } }",
+         "variables": {"input": {"title": "Batched", "body": "b", "published": true}}},
+        {"query": "{ posts(filter: {title: {eq: \"Batched\"}}) { totalCount } }"},
+        {"query": "{ nope }"},
+        {"query": "query Named { users(first: 1) { totalCount } }", "operationName": "Named"},
+    ]);
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header(relgql::http::DEBUG_HEADER, "sql")
+        .body(Body::from(batch.to_string()))
+        .unwrap();
+    let (status, body) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answers = body
+        .as_array()
+        .unwrap_or_else(|| panic!("an array: {body}"));
+    assert_eq!(answers.len(), 4, "{body}");
+    assert_eq!(
+        answers[0]["data"]["createPost"]["title"], "Batched",
+        "{body}"
+    );
+    // In order: the query after the mutation sees its post.
+    assert_eq!(answers[1]["data"]["posts"]["totalCount"], 1, "{body}");
+    assert!(answers[2].get("data").is_none(), "{body}");
+    assert_eq!(
+        answers[2]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    assert_eq!(answers[3]["data"]["users"]["totalCount"], 4, "{body}");
+    // Each answer counts its own statements: one count query each.
+    assert_eq!(answers[1]["extensions"]["sqlStatements"], 1, "{body}");
+    assert_eq!(answers[3]["extensions"]["sqlStatements"], 1, "{body}");
+
+    let ops = |n: usize| json!(vec![json!({"query": "{ users { totalCount } }"}); n]);
+    let (status, body) = app.post_json(&ops(10)).await;
+    assert_eq!(status, StatusCode::OK, "ten may go together: {body}");
+    for (ops, message) in [(ops(11), "at most 10 operations"), (ops(0), "at least one")] {
+        let (status, body) = app.post_json(&ops).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let text = body["errors"][0]["message"].as_str().unwrap();
+        assert!(text.contains(message), "{text}");
+    }
+    let (status, body) = app
+        .post_json(&json!([{"query": "{ users { totalCount } }"}, 7]))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("operation 1"),
+        "{body}"
+    );
+}
+
+/// The fields and cost limits apply to a batch's operations together: a batch of
+/// operations each under the cost limit, but over it together, is refused whole,
+/// before any SQL.
+async fn a_batch_is_limited_as_a_whole(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    // 1 + 100 × (nodes 1 + id 1 + posts (1 + 70 × (nodes 1 + id 1))) = 14,301.
+    let query = "{ users(first: 100) { nodes { id posts(first: 70) { nodes { id } } } } }";
+    let (_, alone) = app.post_json(&json!({"query": query})).await;
+    assert!(alone.get("errors").is_none(), "one alone passes: {alone}");
+    let (status, body) = app
+        .post_json(&json!([{"query": query}, {"query": query}]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answers = body
+        .as_array()
+        .unwrap_or_else(|| panic!("an array: {body}"));
+    assert_eq!(answers.len(), 2);
+    for answer in answers {
+        assert!(answer.get("data").is_none(), "nothing ran: {answer}");
+        assert!(
+            answer["extensions"]["sqlStatements"].is_null(),
+            "no SQL: {answer}"
+        );
+        let error = &answer["errors"][0];
+        assert_eq!(error["extensions"]["code"], "TOO_COMPLEX", "{answer}");
+        assert_eq!(error["extensions"]["limit"], "cost", "{answer}");
+        assert_eq!(error["extensions"]["cost"], 28_602, "{answer}");
+        assert_eq!(error["extensions"]["max"], 25_000, "{answer}");
+    }
 }
 
 async fn cors_answers_only_listed_origins(backend: Backend) {
@@ -372,6 +466,8 @@ on_every_backend!(
     status_codes_follow_the_negotiated_media_type,
     get_takes_variables_and_operation_names_from_the_url,
     oversized_bodies_are_refused,
+    batched_requests_are_answered_in_order,
+    a_batch_is_limited_as_a_whole,
     cors_answers_only_listed_origins,
     introspection_can_be_switched_off,
     graphiql_is_served_by_relgql_alone,

@@ -217,6 +217,12 @@ impl<E: Executor> Gate<E> {
         })
     }
 
+    /// Refuses a batch whose operations, which passed one by one as `measures`, ask
+    /// together for more than one operation may.
+    pub fn check_batch(&self, measures: &[Measure]) -> Result<Measure, ServerError> {
+        limits::check_batch(measures, &self.limits)
+    }
+
     fn measure(
         &self,
         request: &Request,

@@ -125,6 +125,22 @@ impl Exceeded {
     }
 }
 
+/// Refuses a batch whose operations together have more fields or cost more than
+/// one operation may: to the limits, a batch is one request.
+pub fn check_batch(measures: &[Measure], limits: &QueryLimits) -> Result<Measure, ServerError> {
+    let total = measures
+        .iter()
+        .fold(Measure::default(), |all, measure| all.add(*measure));
+    let fields = "the number of fields of the batch's operations together";
+    let cost = "the cost of the batch's operations together";
+    let over = Exceeded::over("fields", total.fields, limits.max_fields, fields, None)
+        .or_else(|| Exceeded::over("cost", total.cost, limits.max_cost, cost, None));
+    match over {
+        Some(exceeded) => Err(exceeded.into_server_error()),
+        None => Ok(total),
+    }
+}
+
 /// A document that cannot be priced because a fragment spreads itself.
 fn fragment_cycle(name: &Name, pos: Pos) -> ServerError {
     let message = format!("fragment `{name}` spreads itself, directly or through other fragments");

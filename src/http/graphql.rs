@@ -31,6 +31,7 @@ use crate::auth::Tokens;
 use crate::db::{CountingDb, Fallback};
 use crate::engine::gate::Pass;
 use crate::engine::lean::{Written, write_value, written_size};
+use crate::engine::limits::Measure;
 use crate::engine::request::RequestState;
 use crate::error::ApiError;
 use crate::replicas::{Replicas, WalPosition};
@@ -125,6 +126,15 @@ impl Refusal {
         }
     }
 
+    fn internal() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "INTERNAL_SERVER_ERROR",
+            reason: None,
+            message: "internal server error".into(),
+        }
+    }
+
     fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -170,8 +180,13 @@ pub async fn post(
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(media),
     };
-    let mut request = match json_content_type(&headers).and_then(|()| from_json_body(&body)) {
-        Ok(request) => request,
+    let operations =
+        json_content_type(&headers).and_then(|()| from_json_body(&body, state.http.max_batch));
+    let mut request = match operations {
+        Ok(Operations::One(request)) => request,
+        Ok(Operations::Batch(requests)) => {
+            return batch(state, &headers, peer(client), requests, media).await;
+        }
         Err(refusal) => return refusal.into_response(media),
     };
     let pass = match state.gate.prepare(&mut request) {
@@ -179,6 +194,99 @@ pub async fn post(
         Err(error) => return refused(&request, error, media),
     };
     execute(state, &headers, peer(client), request, pass, media).await
+}
+
+/// A batch (a JSON array of operations): each is checked as one operation would be,
+/// then the batch as a whole against the fields and cost limits, refused whole when
+/// over; then they run one after another, in order, and the answer is an array of
+/// their answers in the same order.
+async fn batch(
+    state: AppState,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+    requests: Vec<async_graphql::Request>,
+    media: Media,
+) -> Response {
+    let (viewer, wanted) = match signed_in_as(&state.tokens, headers).await {
+        Ok(viewer) => match wal_position(headers) {
+            Ok(wanted) => (viewer, wanted),
+            Err(refusal) => return refusal.into_response(media),
+        },
+        Err(error) => return Refusal::not_signed_in(&error).into_response(media),
+    };
+    let prepared: Vec<_> = requests
+        .into_iter()
+        .map(|mut request| {
+            let pass = state.gate.prepare(&mut request);
+            (request, pass)
+        })
+        .collect();
+    let measures: Vec<Measure> = prepared
+        .iter()
+        .filter_map(|(_, pass)| pass.as_ref().ok().map(|pass| pass.measure))
+        .collect();
+    if let Err(error) = state.gate.check_batch(&measures) {
+        tracing::info!(error = %error.message, "graphql batch refused");
+        let answers = prepared
+            .iter()
+            .map(|_| async_graphql::Response::from_errors(vec![error.clone()]))
+            .collect();
+        return respond_batch(answers, media, None);
+    }
+    let mut answers = Vec::with_capacity(prepared.len());
+    let mut position = None;
+    for (request, pass) in prepared {
+        let answer = match pass {
+            Ok(pass) => {
+                let (answer, written) =
+                    run(&state, headers, client, viewer, wanted, request, pass).await;
+                position = written.or(position);
+                answer
+            }
+            Err(error) => async_graphql::Response::from_errors(vec![error]),
+        };
+        answers.push(answer);
+    }
+    respond_batch(answers, media, position)
+}
+
+/// The HTTP response carrying a batch's `answers`, an array in their order; 200
+/// whatever each says, since each carries its own errors.
+fn respond_batch(
+    answers: Vec<async_graphql::Response>,
+    media: Media,
+    position: Option<WalPosition>,
+) -> Response {
+    let mut body = vec![b'['];
+    for (i, mut answer) in answers.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        label_user_errors(&mut answer);
+        let request_error = failed_before_execution(&answer);
+        match encode(&answer, request_error) {
+            Ok(encoded) => body.extend_from_slice(&encoded),
+            Err(error) => {
+                tracing::error!(%error, "cannot serialise a response");
+                return Refusal::internal().into_response(media);
+            }
+        }
+    }
+    body.push(b']');
+    let mut http = (StatusCode::OK, body).into_response();
+    http.headers_mut()
+        .insert(CONTENT_TYPE, media.content_type());
+    with_position(http, position)
+}
+
+/// `http`, carrying the primary's WAL position after a write, if there was one.
+fn with_position(mut http: Response, position: Option<WalPosition>) -> Response {
+    if let Some(position) = position
+        && let Ok(value) = HeaderValue::from_str(&position.to_string())
+    {
+        http.headers_mut().insert(WAL_POSITION_HEADER, value);
+    }
+    http
 }
 
 /// How much of a body over the limit is read and dropped before the 413 is sent, and
@@ -290,12 +398,27 @@ async fn execute(
             return Refusal::not_signed_in(&error).into_response(media);
         }
     };
-    let mut request = request;
-    let query = is_query(&mut request);
     let wanted = match wal_position(headers) {
         Ok(wanted) => wanted,
         Err(refusal) => return refusal.into_response(media),
     };
+    let (response, position) = run(&state, headers, client, viewer, wanted, request, pass).await;
+    with_position(respond(response, media), position)
+}
+
+/// Runs one operation as `viewer`, within the request's deadline; its answer, and
+/// after a write the primary's WAL position (when there are replicas).
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+    viewer: Option<i32>,
+    wanted: Option<WalPosition>,
+    request: async_graphql::Request,
+    pass: Pass,
+) -> (async_graphql::Response, Option<WalPosition>) {
+    let mut request = request;
+    let query = is_query(&mut request);
     let db = match query.then(|| state.replicas.for_read(wanted)).flatten() {
         Some(replica) => {
             let pool = replica.pool.clone();
@@ -367,13 +490,7 @@ async fn execute(
             "graphql request"
         );
     });
-    let mut http = respond(response, media);
-    if let Some(position) = position
-        && let Ok(value) = HeaderValue::from_str(&position.to_string())
-    {
-        http.headers_mut().insert(WAL_POSITION_HEADER, value);
-    }
-    http
+    (response, position)
 }
 
 /// The header that carries a write's WAL position to the client, and back: a query
@@ -425,13 +542,7 @@ fn respond(mut response: async_graphql::Response, media: Media) -> Response {
         Ok(body) => body,
         Err(error) => {
             tracing::error!(%error, "cannot serialise a response");
-            let refusal = Refusal {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "INTERNAL_SERVER_ERROR",
-                reason: None,
-                message: "internal server error".into(),
-            };
-            return refusal.into_response(media);
+            return Refusal::internal().into_response(media);
         }
     };
     let mut http = (status, body).into_response();
@@ -544,16 +655,40 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-fn from_json_body(body: &[u8]) -> Result<async_graphql::Request, Refusal> {
+/// What a POST asks for: one operation, or a batch of them answered as an array.
+enum Operations {
+    One(async_graphql::Request),
+    Batch(Vec<async_graphql::Request>),
+}
+
+fn from_json_body(body: &[u8], max_batch: usize) -> Result<Operations, Refusal> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| Refusal::bad_request(format!("the body is not valid JSON: {e}")))?;
     match value {
-        Value::Object(params) => from_params(params, false),
-        Value::Array(_) => Err(Refusal::bad_request(
-            "batched requests are not supported: send one operation per request",
+        Value::Object(params) => from_params(params, false).map(Operations::One),
+        Value::Array(_) if max_batch == 0 => Err(Refusal::bad_request(
+            "batched requests are switched off here: send one operation per request",
         )),
+        Value::Array(items) if items.is_empty() => Err(Refusal::bad_request(
+            "a batch (a JSON array) needs at least one operation",
+        )),
+        Value::Array(items) if items.len() > max_batch => Err(Refusal::bad_request(format!(
+            "a batch holds at most {max_batch} operations (this one has {})",
+            items.len()
+        ))),
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Object(params) => from_params(params, false),
+                _ => Err(Refusal::bad_request(format!(
+                    "operation {i} of the batch must be a JSON object with a `query`"
+                ))),
+            })
+            .collect::<Result<_, _>>()
+            .map(Operations::Batch),
         _ => Err(Refusal::bad_request(
-            "the body must be a JSON object with a `query`",
+            "the body must be a JSON object with a `query`, or an array of them",
         )),
     }
 }

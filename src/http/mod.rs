@@ -60,6 +60,8 @@ pub struct HttpOptions {
     pub cors_allowed_origins: Vec<String>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Most operations in one batched request; 0 refuses batches.
+    pub max_batch: usize,
     /// How long one GraphQL request may take in all.
     pub request_timeout: std::time::Duration,
 }
@@ -69,6 +71,7 @@ impl Default for HttpOptions {
         Self {
             cors_allowed_origins: Vec::new(),
             max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
+            max_batch: crate::config::DEFAULT_MAX_BATCH,
             request_timeout: std::time::Duration::from_millis(
                 crate::config::DEFAULT_REQUEST_TIMEOUT_MS,
             ),
