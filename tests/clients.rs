@@ -1,6 +1,7 @@
 //! relgql through real clients, driven by Node.js scripts in `tests/clients`:
-//! the graphql-http audit suite of the GraphQL-over-HTTP specification, and
-//! GraphiQL in headless Chromium with every other host blocked.
+//! the graphql-http audit suite of the GraphQL-over-HTTP specification, Apollo
+//! Client's batching link, and GraphiQL in headless Chromium with every other host
+//! blocked.
 //!
 //! The scripts' packages come from `tests/clients/package-lock.json` (installed
 //! here when missing). The browser test needs Debian's `chromium`; without it the
@@ -17,9 +18,19 @@ fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
+/// Installs the lockfile's packages when they are missing or older than it.
 fn ensure_packages() {
     let dir = scripts();
-    if dir.join("node_modules/.package-lock.json").exists() {
+    let modified = |path: &str| {
+        std::fs::metadata(dir.join(path))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    if let (Some(installed), Some(locked)) = (
+        modified("node_modules/.package-lock.json"),
+        modified("package-lock.json"),
+    ) && installed >= locked
+    {
         return;
     }
     let status = Command::new("npm")
@@ -49,6 +60,16 @@ async fn the_graphql_over_http_audit_passes_every_must_and_should() {
     let address = TestApp::serve(app.router.clone()).await;
     let url = format!("http://{address}/graphql");
     tokio::task::spawn_blocking(move || node("audit.mjs", &[&url]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apollo_batch_http_link_sends_one_request_and_gets_each_answer() {
+    let app = TestApp::with_fixture(Backend::Sqlite).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let url = format!("http://{address}/graphql");
+    tokio::task::spawn_blocking(move || node("apollo-batch.mjs", &[&url]))
         .await
         .unwrap();
 }
