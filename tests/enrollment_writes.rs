@@ -20,8 +20,8 @@ const CREATE_COURSE: &str =
 const UPDATE_COURSE: &str =
     "mutation($input: UpdateCourseInput!) { updateCourse(input: $input) { id name } }";
 const DELETE_COURSE: &str = "mutation($input: DeleteCourseInput!) { deleteCourse(input: $input) }";
-const ENROLL: &str = "mutation($input: EnrollInput!) { enroll(input: $input) { enrolledAt student { name } course { name } } }";
-const UNENROLL: &str = "mutation($input: UnenrollInput!) { unenroll(input: $input) { enrolledAt student { name } course { name } } }";
+const ENROLL: &str = "mutation($input: EnrollInput!) { enroll(input: $input) { id enrolledAt student { name } course { name } } }";
+const UNENROLL: &str = "mutation($input: UnenrollInput!) { unenroll(input: $input) { id enrolledAt student { name } course { name } } }";
 
 fn input(value: Value) -> Value {
     json!({ "input": value })
@@ -225,7 +225,75 @@ async fn concurrent_identical_enrollments_make_exactly_one_row(backend: Backend)
     assert_eq!(tia["student"]["courses"]["totalCount"], 2);
 }
 
+/// An enrollment has a global id, so client caches can normalise it: the same for
+/// the same student and course, and `node(id:)` / `nodes(ids:)` find it (all the
+/// enrollments asked for in one statement) until it is removed.
+async fn an_enrollment_has_a_global_id_that_node_finds(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    app.make_admin(1).await;
+    let admin = app.token_for(1);
+    let enrolled = app.write(Some(&admin), ENROLL, pair(3, 3)).await;
+    let id = enrolled["enroll"]["id"].as_str().unwrap().to_owned();
+    let existing = app.write(Some(&admin), ENROLL, pair(1, 2)).await;
+    let other = existing["enroll"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(id, other);
+    assert_eq!(
+        app.write(Some(&admin), ENROLL, pair(3, 3)).await["enroll"]["id"],
+        id.as_str()
+    );
+
+    let query = "query($id: ID!) { node(id: $id) { __typename id ... on Enrollment {
+        enrolledAt student { name } course { name } } } }";
+    let (_, body) = app.request(None, query, json!({"id": id})).await;
+    assert_eq!(
+        body["data"]["node"],
+        json!({"__typename": "Enrollment", "id": id, "enrolledAt": enrolled["enroll"]["enrolledAt"],
+            "student": {"name": "Uma"}, "course": {"name": "Chemistry"}}),
+        "{body}"
+    );
+    assert_eq!(
+        body["extensions"]["sqlStatements"], 3,
+        "the enrollment, its student and its course: {body}"
+    );
+
+    let many =
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Enrollment { course { name } } } }";
+    let ids = json!([id, gid("Student", 1), other, id]);
+    let (_, body) = app.request(None, many, json!({"ids": ids})).await;
+    let names: Vec<Value> = body["data"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|node| node["course"]["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            json!("Chemistry"),
+            Value::Null,
+            json!("Biology"),
+            json!("Chemistry")
+        ],
+        "{body}"
+    );
+    assert_eq!(body["data"]["nodes"][1]["id"], gid("Student", 1));
+    // The enrollments (one statement), the student, the courses (one batch).
+    assert_eq!(body["extensions"]["sqlStatements"], 3, "{body}");
+
+    app.write(Some(&admin), UNENROLL, pair(3, 3)).await;
+    let (_, body) = app.request(None, query, json!({"id": id})).await;
+    assert_eq!(body["data"]["node"], Value::Null, "{body}");
+    // A pair id with a key that cannot be is a malformed id, not a missing one.
+    let bad = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "Enrollment:3:0");
+    let (_, body) = app.request(None, query, json!({"id": bad})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+}
+
 on_every_backend!(
+    an_enrollment_has_a_global_id_that_node_finds,
     catalogue_writes_need_a_token_and_an_admin,
     admins_manage_students_and_courses,
     a_taken_course_name_is_a_conflict,

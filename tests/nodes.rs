@@ -14,6 +14,19 @@ async fn node_finds_every_type_by_its_global_id(backend: Backend) {
     assert!(types.len() >= 6, "{types:?}");
     for node_type in types {
         let type_name = node_type["name"].as_str().expect("a name");
+        let fields = node_type["fields"].as_array().expect("fields");
+        if !fields.iter().any(|f| f["name"] == "databaseId") {
+            // A type keyed by two ids (an association row): the fixture's (1, 1).
+            let id = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{type_name}:1:1"),
+            );
+            let data = app
+                .data(&format!(r#"{{ node(id: "{id}") {{ __typename id }} }}"#))
+                .await;
+            assert_eq!(data["node"], json!({"__typename": type_name, "id": id}));
+            continue;
+        }
         // Its first text field that is never null.
         let field = node_type["fields"]
             .as_array()

@@ -5,11 +5,13 @@ use async_graphql::{Context, ID, Object};
 use futures_util::future::try_join_all;
 
 use crate::api::blog::{comment::*, post::*, profile::Profile, tag::*, user::*};
-use crate::api::enrollment::{course::*, student::*};
+use crate::api::enrollment::{course::*, enrolled::Enrollment, student::*};
+use crate::engine::ids::decode_pair;
 use crate::error::{ApiError, ApiResult};
 
 crate::engine::declare::row_types! {
     nodes [User, Profile, Post, Comment, Tag, Student, Course];
+    keyed_by_pairs [Enrollment];
     roots [
         user users: User,
         post posts: Post,
@@ -36,6 +38,10 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global id, as any object's `id` field gives it.")] id: ID,
     ) -> ApiResult<Option<Node>> {
+        if let Some(key) = decode_pair(&id, Enrollment::NAME) {
+            let mut found = Enrollment::find_all(ctx, &[key]).await?;
+            return Ok(found.remove(&key).map(Node::Enrollment));
+        }
         find_node(ctx, &id).await
     }
 
@@ -51,6 +57,20 @@ impl NodeQuery {
                 ids.len()
             )));
         }
-        try_join_all(ids.iter().map(|id| find_node(ctx, id))).await
+        // Enrollments, keyed by pairs, are read together in one statement; the row
+        // types through their loaders.
+        let pairs: Vec<(i32, i32)> = ids
+            .iter()
+            .filter_map(|id| decode_pair(id, Enrollment::NAME))
+            .collect();
+        let enrollments = Enrollment::find_all(ctx, &pairs).await?;
+        let enrollments = &enrollments;
+        try_join_all(ids.iter().map(|id| async move {
+            match decode_pair(id, Enrollment::NAME) {
+                Some(key) => Ok(enrollments.get(&key).cloned().map(Node::Enrollment)),
+                None => find_node(ctx, id).await,
+            }
+        }))
+        .await
     }
 }

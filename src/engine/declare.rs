@@ -668,20 +668,23 @@ macro_rules! row_type {
     (@skip $($tokens:tt)*) => {};
 }
 
-/// Declares the schema's row types, once each: the `Node` interface over them,
-/// `find_node` that finds any of them by global id, [`ROW_TYPES`] for the tests
-/// that walk every type, and `RowQuery`, whose root fields read one row by id, or
-/// a top-level list, of each type named under `roots`.
+/// Declares the schema's row types, once each: the `Node` interface over them (and
+/// over the types keyed by two ids, such as an association row, which find
+/// themselves), `find_node` that finds any row type by global id, [`ROW_TYPES`] for
+/// the tests that walk every type, and `RowQuery`, whose root fields read one row by
+/// id, or a top-level list, of each type named under `roots`.
 ///
 /// ```text
 /// row_types! {
 ///     nodes [User, Profile, Post];
+///     keyed_by_pairs [Enrollment];
 ///     roots [user users: User, post posts: Post];
 /// }
 /// ```
 macro_rules! row_types {
     (
         nodes [$($node:ident),* $(,)?];
+        keyed_by_pairs [$($pair_node:ident),* $(,)?];
         roots [$($single:ident $plural:ident: $root:ident),* $(,)?];
     ) => { $crate::engine::declare::pastey::paste! {
         /// An object with a global id, which `node(id:)` finds again.
@@ -695,6 +698,10 @@ macro_rules! row_types {
             $(
                 #[doc = "A " $node "."]
                 $node($node),
+            )*
+            $(
+                #[doc = "A " $pair_node ", keyed by two ids."]
+                $pair_node($pair_node),
             )*
         }
 

@@ -50,6 +50,31 @@ fn with_plain<R>(type_name: &str, id: i32, use_plain: impl FnOnce(&[u8]) -> R) -
     use_plain(text)
 }
 
+/// The global id of the row of `type_name` keyed by two database ids, as an
+/// association row is: the base64 of `"<TypeName>:<a>:<b>"`.
+pub fn encode_pair(type_name: &str, (a, b): (i32, i32)) -> ID {
+    ID(STANDARD.encode(format!("{type_name}:{a}:{b}")))
+}
+
+/// The two database ids in `id` when it is the global id of a row of `expected`
+/// keyed by two (see [`encode_pair`]); `None` when it is any other id, or none.
+pub fn decode_pair(id: &str, expected: &str) -> Option<(i32, i32)> {
+    let text = String::from_utf8(STANDARD.decode(id).ok()?).ok()?;
+    let (a, b) = text
+        .strip_prefix(expected)?
+        .strip_prefix(':')?
+        .split_once(':')?;
+    let key = |digits: &str| {
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse::<i32>().ok())
+            .flatten()
+            .filter(|&key| key >= 1)
+    };
+    Some((key(a)?, key(b)?))
+}
+
 /// Splits a global id into its type name and database id.
 pub fn decode(id: &str) -> ApiResult<(String, i32)> {
     let malformed = || ApiError::bad_input(format!("`{}` is not a valid id", shorten(id)));
@@ -86,6 +111,32 @@ fn shorten(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pair_ids_round_trip_and_nothing_else_passes_for_one() {
+        let id = encode_pair("Enrollment", (3, 41)).0;
+        assert_eq!(id, STANDARD.encode("Enrollment:3:41"));
+        assert_eq!(decode_pair(&id, "Enrollment"), Some((3, 41)));
+        assert_eq!(decode_pair(&id, "Enrollments"), None);
+        assert_eq!(decode_pair(&id, "Enroll"), None);
+        let plain = |text: &str| decode_pair(&STANDARD.encode(text), "Enrollment");
+        for text in [
+            "Enrollment:3",
+            "Enrollment:3:",
+            "Enrollment::4",
+            "Enrollment:0:4",
+            "Enrollment:3:-4",
+            "Enrollment:+3:4",
+            "Enrollment:3:4:5",
+            "Enrollment:3:99999999999",
+            "Student:3:4",
+        ] {
+            assert_eq!(plain(text), None, "{text}");
+        }
+        assert_eq!(decode_pair("not base64!", "Enrollment"), None);
+        // A pair id is no single-key id.
+        assert!(decode(&id).is_err());
+    }
 
     #[test]
     fn user_777_is_the_contracts_example() {
