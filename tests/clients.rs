@@ -54,24 +54,25 @@ fn node(script: &str, args: &[&str]) {
     assert!(output.status.success(), "{script} failed:\n{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_graphql_over_http_audit_passes_every_must_and_should() {
+/// Runs `script` against the fixture's data served on a free port, its URL as the
+/// argument.
+async fn against_the_fixture(script: &'static str) {
     let app = TestApp::with_fixture(Backend::Sqlite).await;
     let address = TestApp::serve(app.router.clone()).await;
     let url = format!("http://{address}/graphql");
-    tokio::task::spawn_blocking(move || node("audit.mjs", &[&url]))
+    tokio::task::spawn_blocking(move || node(script, &[&url]))
         .await
         .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_over_http_audit_passes_every_must_and_should() {
+    against_the_fixture("audit.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apollo_batch_http_link_sends_one_request_and_gets_each_answer() {
-    let app = TestApp::with_fixture(Backend::Sqlite).await;
-    let address = TestApp::serve(app.router.clone()).await;
-    let url = format!("http://{address}/graphql");
-    tokio::task::spawn_blocking(move || node("apollo-batch.mjs", &[&url]))
-        .await
-        .unwrap();
+    against_the_fixture("apollo-batch.mjs").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

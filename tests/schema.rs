@@ -165,6 +165,9 @@ fn from_file(sdl: &str) -> BTreeMap<String, Value> {
         names.sort();
         json!(names)
     };
+    let names_of = |list: &[Positioned<async_graphql::Name>]| -> Vec<String> {
+        list.iter().map(|name| name.node.to_string()).collect()
+    };
     let mut implementers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut types = BTreeMap::new();
     let mut roots = [Value::Null, Value::Null, Value::Null];
@@ -210,11 +213,7 @@ fn from_file(sdl: &str) -> BTreeMap<String, Value> {
             TypeKind::Object(object) => {
                 entry["kind"] = json!("OBJECT");
                 entry["fields"] = json!(fields(&object.fields));
-                let mut interfaces: Vec<String> = object
-                    .implements
-                    .iter()
-                    .map(|i| i.node.to_string())
-                    .collect();
+                let mut interfaces = names_of(&object.implements);
                 for interface in &interfaces {
                     implementers
                         .entry(interface.clone())
@@ -226,17 +225,12 @@ fn from_file(sdl: &str) -> BTreeMap<String, Value> {
             TypeKind::Interface(interface) => {
                 entry["kind"] = json!("INTERFACE");
                 entry["fields"] = json!(fields(&interface.fields));
-                let mut interfaces: Vec<String> = interface
-                    .implements
-                    .iter()
-                    .map(|i| i.node.to_string())
-                    .collect();
+                let mut interfaces = names_of(&interface.implements);
                 entry["interfaces"] = sorted(&mut interfaces);
             }
             TypeKind::Union(union) => {
                 entry["kind"] = json!("UNION");
-                let mut members: Vec<String> =
-                    union.members.iter().map(|m| m.node.to_string()).collect();
+                let mut members = names_of(&union.members);
                 entry["possibleTypes"] = sorted(&mut members);
             }
             TypeKind::Enum(enumeration) => {
