@@ -104,6 +104,26 @@ async fn a_bad_token_in_connection_init_closes_the_connection(backend: Backend) 
     }
 }
 
+/// A token that cannot be checked because the database does not answer closes the
+/// connection with 1013 "try again later", which clients retry; not with 4403,
+/// which tells them the token is bad.
+async fn an_unverifiable_token_closes_the_connection_to_be_retried(backend: Backend) {
+    let app = TestApp::with_fixture(backend).await;
+    let address = TestApp::serve(app.router.clone()).await;
+    let token = app.token_for(1);
+    app.db.close_by_ref().await.unwrap();
+    let mut socket = connect(address, json!({"Authorization": format!("Bearer {token}")})).await;
+    let closed = tokio::time::timeout(Duration::from_secs(15), socket.next())
+        .await
+        .expect("an answer");
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1013, "{frame:?}")
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
 async fn shutdown_closes_subscriptions_with_a_close_frame(backend: Backend) {
     let app = TestApp::with_fixture(backend).await;
     let address = TestApp::serve(app.router.clone()).await;
@@ -170,6 +190,7 @@ on_every_backend!(
     comments_on_a_post_reach_its_subscribers,
     published_posts_reach_subscribers_once,
     a_bad_token_in_connection_init_closes_the_connection,
+    an_unverifiable_token_closes_the_connection_to_be_retried,
     a_subscription_over_post_is_refused_cleanly,
 );
 

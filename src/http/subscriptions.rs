@@ -1,11 +1,12 @@
 //! Subscriptions over WebSocket on `/graphql` (`graphql-transport-ws`, and the older
 //! `subscriptions-transport-ws`). The bearer token comes in the `connection_init`
 //! payload, as `{"Authorization": "Bearer <token>"}` (or `authorization`, or
-//! `token`); a bad one closes the connection with 4403 Forbidden.
+//! `token`); a bad one closes the connection with 4403 Forbidden, one that cannot be
+//! checked while the database does not answer with 1013 (try again later).
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
 use async_graphql::{Data, Executor};
@@ -23,9 +24,18 @@ use crate::api::AppSchema;
 use crate::db::CountingDb;
 use crate::engine::gate::Gate;
 use crate::engine::request::RequestState;
+use crate::error::ApiError;
 
-/// The close code for a connection refused at `connection_init` (graphql-transport-ws).
+/// The close code for a connection whose token is refused at `connection_init`
+/// (graphql-transport-ws): clients do not try again with it.
 const FORBIDDEN: u16 = 4403;
+
+/// The close code for a connection whose token could not be checked (the database
+/// did not answer): RFC 6455's "try again later", which clients retry.
+const TRY_AGAIN_LATER: u16 = 1013;
+
+/// The close code for a connection refused for an error of the server's own.
+const INTERNAL_ERROR: u16 = 1011;
 
 /// The close code for sessions ended by the server stopping (RFC 6455: going away).
 const GOING_AWAY: u16 = 1001;
@@ -67,7 +77,8 @@ async fn serve(
                 _ => None,
             })
         });
-    let refused = Arc::new(AtomicBool::new(false));
+    // The close code of a connection refused at `connection_init`; 0 while none is.
+    let refused = Arc::new(AtomicU16::new(0));
     let shutdown = state.shutdown.clone();
     let executor = Gated {
         schema: state.schema.clone(),
@@ -82,10 +93,9 @@ async fn serve(
         .map(|message| match message {
             WsMessage::Text(text) => Message::Text(text.into()),
             WsMessage::Close(code, reason) => {
-                let code = if refused.load(Ordering::Acquire) {
-                    FORBIDDEN
-                } else {
-                    code
+                let code = match refused.load(Ordering::Acquire) {
+                    0 => code,
+                    refused => refused,
                 };
                 Message::Close(Some(CloseFrame {
                     code,
@@ -118,7 +128,7 @@ async fn serve(
 async fn connection_data(
     state: AppState,
     payload: Value,
-    refused: Arc<AtomicBool>,
+    refused: Arc<AtomicU16>,
 ) -> async_graphql::Result<Data> {
     let authorization = ["Authorization", "authorization"]
         .iter()
@@ -133,7 +143,12 @@ async fn connection_data(
         Some(value) => match bearer_user(&state.tokens, &value).await {
             Ok(user) => Some(user),
             Err(error) => {
-                refused.store(true, Ordering::Release);
+                let code = match error {
+                    ApiError::Unauthenticated(_) => FORBIDDEN,
+                    ApiError::Unavailable(_) | ApiError::Timeout(_) => TRY_AGAIN_LATER,
+                    _ => INTERNAL_ERROR,
+                };
+                refused.store(code, Ordering::Release);
                 return Err(error.into());
             }
         },
