@@ -73,6 +73,34 @@ async fn a_slow_statement_is_cancelled_at_the_statement_timeout() {
     assert!(body.get("errors").is_none(), "{body}");
 }
 
+/// A batch is one request: its operations share the request's deadline, so a batch
+/// of three operations that each wait on a lock ends at the deadline, not three
+/// deadlines later, every operation answering `TIMEOUT`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_ends_at_one_deadline() {
+    let http = HttpOptions {
+        request_timeout: Duration::from_millis(1000),
+        ..HttpOptions::default()
+    };
+    let Some(app) = on_postgres(PoolSettings::from(2), http).await else {
+        return;
+    };
+    let lock = app.lock_users().await;
+    let started = Instant::now();
+    let batch = json!([{"query": QUERY}, {"query": QUERY}, {"query": QUERY}]);
+    let (_, body) = app.post_json(&batch).await;
+    let took = started.elapsed();
+    lock.rollback().await.unwrap();
+    let answers = body
+        .as_array()
+        .unwrap_or_else(|| panic!("an array: {body}"));
+    assert_eq!(answers.len(), 3, "{body}");
+    for answer in answers {
+        assert_timed_out(answer, "deadline of 1000 ms");
+    }
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+}
+
 /// The pool's PostgreSQL sessions carry their settings: the statement timeout, and
 /// one plan per statement (a batch's `IN` list is otherwise planned on every run).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -233,13 +233,17 @@ async fn batch(
             .collect();
         return respond_batch(answers, media, None);
     }
+    // The batch is one request: its operations share the request's deadline.
+    let began = Instant::now();
     let mut answers = Vec::with_capacity(prepared.len());
     let mut position = None;
     for (request, pass) in prepared {
         let answer = match pass {
             Ok(pass) => {
-                let (answer, written) =
-                    run(&state, headers, client, viewer, wanted, request, pass).await;
+                let (answer, written) = run(
+                    &state, headers, client, viewer, wanted, began, request, pass,
+                )
+                .await;
                 position = written.or(position);
                 answer
             }
@@ -402,18 +406,25 @@ async fn execute(
         Ok(wanted) => wanted,
         Err(refusal) => return refusal.into_response(media),
     };
-    let (response, position) = run(&state, headers, client, viewer, wanted, request, pass).await;
+    let began = Instant::now();
+    let (response, position) = run(
+        &state, headers, client, viewer, wanted, began, request, pass,
+    )
+    .await;
     with_position(respond(response, media), position)
 }
 
-/// Runs one operation as `viewer`, within the request's deadline; its answer, and
-/// after a write the primary's WAL position (when there are replicas).
+/// Runs one operation as `viewer`, within the deadline of the request that `began`
+/// then; its answer, and after a write the primary's WAL position (when there are
+/// replicas).
+#[allow(clippy::too_many_arguments)]
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
     client: Option<IpAddr>,
     viewer: Option<i32>,
     wanted: Option<WalPosition>,
+    began: Instant,
     request: async_graphql::Request,
     pass: Pass,
 ) -> (async_graphql::Response, Option<WalPosition>) {
@@ -432,7 +443,7 @@ async fn run(
     };
     // Retries end a little before the deadline, so that a failing database is
     // reported as such rather than as time run out.
-    let retry_until = Instant::now() + state.http.request_timeout.mul_f64(0.8);
+    let retry_until = began + state.http.request_timeout.mul_f64(0.8);
     let db = db.retrying_until(retry_until);
     let mut request_state =
         RequestState::new(db, state.tokens.clone(), state.events.clone(), viewer);
@@ -445,6 +456,7 @@ async fn run(
     );
     let started = Instant::now();
     let deadline = state.http.request_timeout;
+    let ends = tokio::time::Instant::from_std(began + deadline);
     let execution = async {
         let _turn = state.gate.turn(pass.measure).await;
         let mut request = request.data(request_state);
@@ -454,17 +466,17 @@ async fn run(
         let execution = state.gate.execute(&state.schema, &pass, request);
         scheduler.run(execution).await
     };
-    let mut response =
-        match tokio::time::timeout(deadline, execution.instrument(span.clone())).await {
-            Ok(response) => response,
-            Err(_) => {
-                let error = ApiError::Timeout(format!(
-                    "the request did not finish within its deadline of {} ms; ask for less",
-                    deadline.as_millis()
-                ));
-                async_graphql::Response::from_errors(vec![error.into_server_error(None)])
-            }
-        };
+    let mut response = match tokio::time::timeout_at(ends, execution.instrument(span.clone())).await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            let error = ApiError::Timeout(format!(
+                "the request did not finish within its deadline of {} ms; ask for less",
+                deadline.as_millis()
+            ));
+            async_graphql::Response::from_errors(vec![error.into_server_error(None)])
+        }
+    };
     let statements = db.statements();
     let asked = headers
         .get(DEBUG_HEADER)
