@@ -54,6 +54,15 @@ async fn on_postgres(pool: PoolSettings, http: HttpOptions) -> Option<TestApp> {
     Some(TestApp::with_pool(Backend::Postgres, pool, http).await)
 }
 
+/// An app on PostgreSQL whose requests have this deadline, with a pool of two.
+async fn with_deadline(deadline: Duration) -> Option<TestApp> {
+    let http = HttpOptions {
+        request_timeout: deadline,
+        ..HttpOptions::default()
+    };
+    on_postgres(PoolSettings::from(2), http).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_statement_is_cancelled_at_the_statement_timeout() {
     let pool = PoolSettings {
@@ -78,11 +87,7 @@ async fn a_slow_statement_is_cancelled_at_the_statement_timeout() {
 /// deadlines later, every operation answering `TIMEOUT`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_ends_at_one_deadline() {
-    let http = HttpOptions {
-        request_timeout: Duration::from_millis(1000),
-        ..HttpOptions::default()
-    };
-    let Some(app) = on_postgres(PoolSettings::from(2), http).await else {
+    let Some(app) = with_deadline(Duration::from_millis(1000)).await else {
         return;
     };
     let lock = app.lock_users().await;
@@ -132,11 +137,7 @@ async fn postgres_sessions_carry_the_pool_settings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_deadline_ends_with_a_clear_error() {
-    let http = HttpOptions {
-        request_timeout: Duration::from_millis(300),
-        ..HttpOptions::default()
-    };
-    let Some(app) = on_postgres(PoolSettings::from(2), http).await else {
+    let Some(app) = with_deadline(Duration::from_millis(300)).await else {
         return;
     };
     let lock = app.lock_users().await;

@@ -59,14 +59,15 @@ impl NodeQuery {
         }
         // Enrollments, keyed by pairs, are read together in one statement; the row
         // types through their loaders.
-        let pairs: Vec<(i32, i32)> = ids
+        let pairs: Vec<Option<(i32, i32)>> = ids
             .iter()
-            .filter_map(|id| decode_pair(id, Enrollment::NAME))
+            .map(|id| decode_pair(id, Enrollment::NAME))
             .collect();
-        let enrollments = Enrollment::find_all(ctx, &pairs).await?;
+        let wanted: Vec<(i32, i32)> = pairs.iter().flatten().copied().collect();
+        let enrollments = Enrollment::find_all(ctx, &wanted).await?;
         let enrollments = &enrollments;
-        try_join_all(ids.iter().map(|id| async move {
-            match decode_pair(id, Enrollment::NAME) {
+        try_join_all(ids.iter().zip(pairs).map(|(id, pair)| async move {
+            match pair {
                 Some(key) => Ok(enrollments.get(&key).cloned().map(Node::Enrollment)),
                 None => find_node(ctx, id).await,
             }

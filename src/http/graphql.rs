@@ -207,12 +207,9 @@ async fn batch(
     requests: Vec<async_graphql::Request>,
     media: Media,
 ) -> Response {
-    let (viewer, wanted) = match signed_in_as(&state.tokens, headers).await {
-        Ok(viewer) => match wal_position(headers) {
-            Ok(wanted) => (viewer, wanted),
-            Err(refusal) => return refusal.into_response(media),
-        },
-        Err(error) => return Refusal::not_signed_in(&error).into_response(media),
+    let caller = match Caller::of(&state, headers, client).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(media),
     };
     let prepared: Vec<_> = requests
         .into_iter()
@@ -240,10 +237,7 @@ async fn batch(
     for (request, pass) in prepared {
         let answer = match pass {
             Ok(pass) => {
-                let (answer, written) = run(
-                    &state, headers, client, viewer, wanted, began, request, pass,
-                )
-                .await;
+                let (answer, written) = run(&state, headers, caller, began, request, pass).await;
                 position = written.or(position);
                 answer
             }
@@ -314,11 +308,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     let waits_to_send = headers
         .get(EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if let Some(declared) = declared.filter(|&n| n > limit as u64) {
-        if waits_to_send || declared > DRAIN_AT_MOST {
-            // Refused before it is sent (no `100 Continue`), or more than is drained.
-            return Err(too_large());
-        }
+    // Refused before it is sent (no `100 Continue`), or more than is drained.
+    if declared.is_some_and(|n| n > limit as u64 && (waits_to_send || n > DRAIN_AT_MOST)) {
+        return Err(too_large());
     }
     let mut frames = body.into_data_stream();
     let mut read = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
@@ -396,38 +388,61 @@ async fn execute(
     pass: Pass,
     media: Media,
 ) -> Response {
-    let viewer = match signed_in_as(&state.tokens, headers).await {
-        Ok(viewer) => viewer,
-        Err(error) => {
-            return Refusal::not_signed_in(&error).into_response(media);
-        }
-    };
-    let wanted = match wal_position(headers) {
-        Ok(wanted) => wanted,
+    let caller = match Caller::of(&state, headers, client).await {
+        Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(media),
     };
     let began = Instant::now();
-    let (response, position) = run(
-        &state, headers, client, viewer, wanted, began, request, pass,
-    )
-    .await;
+    let (response, position) = run(&state, headers, caller, began, request, pass).await;
     with_position(respond(response, media), position)
 }
 
-/// Runs one operation as `viewer`, within the deadline of the request that `began`
+/// Who a request runs for and what its reads must have seen, as its headers say:
+/// the same for every operation of a batch.
+#[derive(Clone, Copy)]
+struct Caller {
+    /// The signed-in user, if any.
+    viewer: Option<i32>,
+    /// The WAL position its reads must have seen (`relgql-wal-position`).
+    wanted: Option<WalPosition>,
+    /// The client's address.
+    client: Option<IpAddr>,
+}
+
+impl Caller {
+    /// The caller of the request with these `headers`, or the refusal of it.
+    async fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+    ) -> Result<Self, Refusal> {
+        let viewer = signed_in_as(&state.tokens, headers)
+            .await
+            .map_err(|error| Refusal::not_signed_in(&error))?;
+        Ok(Self {
+            viewer,
+            wanted: wal_position(headers)?,
+            client,
+        })
+    }
+}
+
+/// Runs one operation for `caller`, within the deadline of the request that `began`
 /// then; its answer, and after a write the primary's WAL position (when there are
 /// replicas).
-#[allow(clippy::too_many_arguments)]
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
-    client: Option<IpAddr>,
-    viewer: Option<i32>,
-    wanted: Option<WalPosition>,
+    caller: Caller,
     began: Instant,
     request: async_graphql::Request,
     pass: Pass,
 ) -> (async_graphql::Response, Option<WalPosition>) {
+    let Caller {
+        viewer,
+        wanted,
+        client,
+    } = caller;
     let mut request = request;
     let query = is_query(&mut request);
     let db = match query.then(|| state.replicas.for_read(wanted)).flatten() {
@@ -668,6 +683,9 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
 }
 
 /// What a POST asks for: one operation, or a batch of them answered as an array.
+// Made once per request and taken apart at once: boxing the one operation would
+// allocate for every request that is not a batch.
+#[allow(clippy::large_enum_variant)]
 enum Operations {
     One(async_graphql::Request),
     Batch(Vec<async_graphql::Request>),
