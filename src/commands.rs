@@ -16,6 +16,7 @@ use crate::engine::limits::QueryLimits;
 use crate::engine::pagination::PageLimits;
 use crate::events::Events;
 use crate::http::{AppState, HttpOptions};
+use crate::persisted::{PersistedQueries, TrustedDocuments};
 use crate::replicas::Replicas;
 use crate::throttle::ThrottleSettings;
 use crate::{auth, db, seed, signing_keys};
@@ -108,7 +109,6 @@ fn schema_options(settings: &Settings) -> SchemaOptions {
     }
 }
 
-/// A pool for a command: on the primary directly (not through a pooler).
 /// A connection for a command, which needs the schema current and says what to run
 /// if it is not.
 async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
@@ -124,6 +124,10 @@ fn direct_pool(settings: &Settings) -> db::PoolSettings {
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let trusted = match &settings.trusted_documents {
+        Some(path) => TrustedDocuments::load(path)?,
+        None => TrustedDocuments::default(),
+    };
     let (url, is_default) = settings.database();
     let pool = settings.pool();
     // Migrations, LISTEN and the service's own statements (token checks, events,
@@ -185,8 +189,24 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     .await?;
     let options = schema_options(settings);
     let schema = api::schema(options);
+    let mut gate = api::gate(&schema, &options);
+    if settings.trusted_documents_only {
+        gate = gate.only(trusted.documents().map(str::to_owned));
+    }
+    tracing::info!(
+        trusted = trusted.len(),
+        only = settings.trusted_documents_only,
+        "trusted documents"
+    );
+    let persisted = PersistedQueries::new(
+        direct.clone(),
+        settings.persisted_queries_max,
+        trusted,
+        settings.trusted_documents_only,
+    );
     let state = AppState {
-        gate: Arc::new(api::gate(&schema, &options)),
+        gate: Arc::new(gate),
+        persisted: Arc::new(persisted),
         schema,
         tokens,
         events,
@@ -195,6 +215,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             max_body_bytes: settings.max_body_bytes,
             max_batch: settings.max_batch,
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
+            cache_max_age_secs: settings.cache_max_age_secs,
         },
         warm,
         replicas,

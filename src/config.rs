@@ -34,6 +34,9 @@ pub const DEFAULT_MAX_DIRECTIVES: usize = 8;
 /// The default of `MAX_QUERY_BYTES` (32 KiB).
 pub const DEFAULT_MAX_QUERY_BYTES: usize = 32 * 1024;
 
+/// The default of `PERSISTED_QUERIES_MAX`.
+pub const DEFAULT_PERSISTED_QUERIES_MAX: u32 = 10_000;
+
 /// The default of `REPLICA_MAX_LAG_MS`.
 pub const DEFAULT_REPLICA_MAX_LAG_MS: u64 = 1_000;
 
@@ -143,6 +146,25 @@ pub struct Settings {
     /// Most operations in one batched request (a JSON array); 0 refuses batches.
     #[arg(long, env = "MAX_BATCH", default_value_t = DEFAULT_MAX_BATCH, global = true)]
     pub max_batch: usize,
+    /// Most documents kept for automatic persisted queries (registered by clients,
+    /// kept in the database for every instance; the oldest leave first); 0 turns
+    /// them off.
+    #[arg(long, env = "PERSISTED_QUERIES_MAX", default_value_t = DEFAULT_PERSISTED_QUERIES_MAX, global = true)]
+    pub persisted_queries_max: u32,
+    /// A trusted-documents manifest, a JSON file of `{id: document}` (as Relay's
+    /// compiler or GraphQL Codegen's client preset write it): requests may name its
+    /// documents by id (`documentId`, `doc_id`, or `extensions.persistedQuery`).
+    #[arg(long, env = "TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<std::path::PathBuf>,
+    /// Run only the operations of `TRUSTED_DOCUMENTS`, by id or by their exact text,
+    /// and refuse every other (with `FORBIDDEN`), GraphiQL's included.
+    #[arg(long, env = "TRUSTED_DOCUMENTS_ONLY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trusted_documents_only: bool,
+    /// How long a shared cache (a CDN) may keep the answer to a query sent with GET
+    /// without an `Authorization` header, in seconds (`Cache-Control: public,
+    /// max-age=N`); every other answer is `no-store` or `private`.
+    #[arg(long, env = "CACHE_MAX_AGE_SECS", default_value_t = 0, global = true)]
+    pub cache_max_age_secs: u32,
     /// Deepest nesting of fields in an operation (introspection fields excepted).
     #[arg(long, env = "MAX_DEPTH", default_value_t = DEFAULT_MAX_DEPTH, global = true)]
     pub max_depth: u64,
@@ -273,6 +295,10 @@ impl Settings {
                  migration lock need a session of their own, which the pooler does not keep"
             );
         }
+        anyhow::ensure!(
+            !self.trusted_documents_only || self.trusted_documents.is_some(),
+            "TRUSTED_DOCUMENTS_ONLY needs TRUSTED_DOCUMENTS, the manifest of the documents to run"
+        );
         for (name, value) in [
             ("MAX_DEPTH", self.max_depth),
             ("MAX_FIELDS", self.max_fields),

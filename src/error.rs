@@ -39,6 +39,13 @@ pub enum ApiError {
     /// Too many failed sign-ins; `FORBIDDEN` with `reason` `THROTTLED` and
     /// `retryAfterSeconds`.
     Throttled(String, u64),
+    /// A persisted query's id that the service does not know (yet); the client
+    /// sends its text to register it. `PERSISTED_QUERY_NOT_FOUND`, the code Apollo's
+    /// persisted-queries link looks for.
+    PersistedQueryNotFound(String),
+    /// Automatic persisted queries are switched off: `PERSISTED_QUERY_NOT_SUPPORTED`,
+    /// on which Apollo's link stops hashing.
+    PersistedQueryNotSupported(String),
     /// Something broke on our side; the detail is logged, never sent.
     Internal(Arc<anyhow::Error>),
 }
@@ -94,6 +101,8 @@ impl ApiError {
             | Self::Unavailable(message)
             | Self::Timeout(message)
             | Self::OutcomeUnknown(message)
+            | Self::PersistedQueryNotFound(message)
+            | Self::PersistedQueryNotSupported(message)
             | Self::Throttled(message, _) => message,
             Self::Internal(_) => "internal server error",
         }
@@ -108,6 +117,8 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::TooComplex(_) => "TOO_COMPLEX",
+            Self::PersistedQueryNotFound(_) => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryNotSupported(_) => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::Unavailable(_)
             | Self::Timeout(_)
             | Self::OutcomeUnknown(_)

@@ -116,6 +116,42 @@ async fn a_short_jwt_secret_is_refused_at_start() {
 }
 
 #[tokio::test]
+async fn trusted_documents_that_cannot_be_read_or_are_missing_are_refused_at_start() {
+    let url = scratch_sqlite("trusted");
+    let serving = |extra: &[&str]| {
+        let args = [&["--listen-addr", "127.0.0.1:0"], extra, &["serve"]].concat();
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+    };
+    let start = async |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        format!("{:#}", relgql(&url, &args).await.unwrap_err())
+    };
+    let error = start(serving(&["--trusted-documents-only", "true"])).await;
+    assert!(error.contains("needs TRUSTED_DOCUMENTS"), "{error}");
+    let manifest =
+        std::env::temp_dir().join(format!("relgql_manifest_{}.json", std::process::id()));
+    // The id is the SHA-256 of another document.
+    let hash = relgql::persisted::sha256_hex("{ a }");
+    std::fs::write(&manifest, format!(r#"{{"{hash}": "{{ b }}"}}"#)).unwrap();
+    let error = start(serving(&[
+        "--trusted-documents",
+        manifest.to_str().unwrap(),
+    ]))
+    .await;
+    let _ = std::fs::remove_file(&manifest);
+    assert!(error.contains("not that of its document"), "{error}");
+    let error = start(serving(&[
+        "--trusted-documents",
+        "/nonexistent/manifest.json",
+    ]))
+    .await;
+    assert!(
+        error.contains("cannot read the trusted documents"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn serving_without_migrating_refuses_a_database_that_is_not_current() {
     let url = scratch_sqlite("no_migrate");
     let serve = [

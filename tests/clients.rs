@@ -1,7 +1,8 @@
 //! relgql through real clients, driven by Node.js scripts in `tests/clients`:
 //! the graphql-http audit suite of the GraphQL-over-HTTP specification, Apollo
-//! Client's batching link, and GraphiQL in headless Chromium with every other host
-//! blocked.
+//! Client's batching and persisted-queries links, Relay's compiler and runtime with
+//! persisted queries as trusted documents, and GraphiQL in headless Chromium with
+//! every other host blocked.
 //!
 //! The scripts' packages come from `tests/clients/package-lock.json` (installed
 //! here when missing). The browser test needs Debian's `chromium`; without it the
@@ -57,7 +58,12 @@ fn node(script: &str, args: &[&str]) {
 /// Runs `script` against the fixture's data served on a free port, its URL as the
 /// argument.
 async fn against_the_fixture(script: &'static str) {
-    let app = TestApp::with_fixture(Backend::Sqlite).await;
+    against_the_fixture_on(Backend::Sqlite, script).await;
+}
+
+/// Like [`against_the_fixture`], on `backend`.
+async fn against_the_fixture_on(backend: Backend, script: &'static str) {
+    let app = TestApp::with_fixture(backend).await;
     let address = TestApp::serve(app.router.clone()).await;
     let url = format!("http://{address}/graphql");
     tokio::task::spawn_blocking(move || node(script, &[&url]))
@@ -74,6 +80,46 @@ async fn the_graphql_over_http_audit_passes_every_must_and_should() {
 async fn apollo_batch_http_link_sends_one_request_and_gets_each_answer() {
     against_the_fixture("apollo-batch.mjs").await;
 }
+
+async fn apollo_persisted_queries_register_once_then_travel_as_a_hash(backend: Backend) {
+    against_the_fixture_on(backend, "apollo-persisted.mjs").await;
+}
+
+/// Relay's compiler writes the manifest; relgql runs it alone; Relay's runtime
+/// sends the ids.
+async fn relay_persisted_queries_run_as_trusted_documents(backend: Backend) {
+    /// Removes the Relay project when the test ends, passed or not.
+    struct Project(PathBuf);
+    impl Drop for Project {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let project = Project(
+        std::env::temp_dir().join(format!("relgql-relay-{}-{backend:?}", std::process::id())),
+    );
+    let dir = project.0.to_str().unwrap().to_owned();
+    let compiling = dir.clone();
+    tokio::task::spawn_blocking(move || node("relay-persisted.mjs", &["compile", &compiling]))
+        .await
+        .unwrap();
+    let manifest =
+        relgql::persisted::TrustedDocuments::load(&project.0.join("persisted.json")).unwrap();
+    assert_eq!(manifest.len(), 1);
+    let app = TestApp::with_fixture(backend).await;
+    let router = app
+        .instance_with(relgql::http::HttpOptions::default(), 100, Some(manifest))
+        .await;
+    let url = format!("http://{}/graphql", TestApp::serve(router).await);
+    tokio::task::spawn_blocking(move || node("relay-persisted.mjs", &["run", &dir, &url]))
+        .await
+        .unwrap();
+}
+
+on_every_backend!(
+    apollo_persisted_queries_register_once_then_travel_as_a_hash,
+    relay_persisted_queries_run_as_trusted_documents,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_runs_a_nested_query_in_headless_chromium_offline() {

@@ -10,6 +10,7 @@ mod m20261206_000004_add_tags;
 mod m20261206_000005_add_replies;
 mod m20261206_000006_add_shared_instance_state;
 mod m20261206_000007_add_events;
+mod m20261207_000008_add_persisted_queries;
 
 pub use m20261206_000007_add_events::EVENTS_CHANNEL;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_add_replies::Migration),
             Box::new(m20261206_000006_add_shared_instance_state::Migration),
             Box::new(m20261206_000007_add_events::Migration),
+            Box::new(m20261207_000008_add_persisted_queries::Migration),
         ]
     }
 }

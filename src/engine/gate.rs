@@ -14,7 +14,7 @@
 //! limits is measured, and refused, every time). Execution runs on every request,
 //! and nothing of an answer is kept (every answer reads the database).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -25,6 +25,7 @@ use async_graphql::{Executor, Request, Response, ServerError};
 use crate::engine::lean::repeats_a_key;
 use crate::engine::limits::{self, Exceeded, Measure, QueryLimits, Shape};
 use crate::engine::pagination::PageLimits;
+use crate::error::ApiError;
 
 /// How many documents are kept; when full, the cache starts over.
 const CAPACITY: usize = 256;
@@ -137,6 +138,8 @@ pub struct Gate<E> {
     documents: Documents,
     limits: QueryLimits,
     pages: PageLimits,
+    /// When set, the only documents that may run (the trusted documents).
+    only: Option<HashSet<String>>,
 }
 
 impl<E: Executor> Gate<E> {
@@ -150,7 +153,16 @@ impl<E: Executor> Gate<E> {
             documents: Documents::default(),
             limits,
             pages,
+            only: None,
         }
+    }
+
+    /// This gate, letting through only operations whose text is one of `documents`
+    /// and refusing every other with `FORBIDDEN`.
+    #[must_use]
+    pub fn only(mut self, documents: impl IntoIterator<Item = String>) -> Self {
+        self.only = Some(documents.into_iter().collect());
+        self
     }
 
     /// Waits for a turn to execute an operation of `measure`; the turn ends when
@@ -175,6 +187,16 @@ impl<E: Executor> Gate<E> {
     /// Checks `request`'s operation against the limits and gives it its parsed
     /// document. A query that does not parse passes: execution reports why.
     pub fn prepare(&self, request: &mut Request) -> Result<Pass, ServerError> {
+        if let Some(only) = &self.only
+            && !only.contains(request.query.as_str())
+        {
+            return Err(ApiError::Forbidden(
+                "this service runs only its trusted documents: send one's id \
+                 (`documentId`, or `extensions.persistedQuery`), or its exact text"
+                    .into(),
+            )
+            .into_server_error(None));
+        }
         let kept = match self.documents.get(&request.query) {
             Some(kept) => kept,
             None => {

@@ -8,6 +8,11 @@
 //!   the `Accept` header prefers (406 when it accepts neither). With the former, a
 //!   request that fails before execution (unparsable, invalid) is a 400; with the
 //!   latter it is a 200, as the specification asks for legacy clients.
+//! - A request may name its document by id instead of sending its text (persisted
+//!   queries and trusted documents, see [`crate::persisted`]).
+//! - Every answer carries `Cache-Control`: `public, max-age` for a successful query
+//!   sent with GET by an anonymous caller, whose answer is everyone's; `no-store`
+//!   for the rest.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -18,7 +23,8 @@ use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::{
-    ACCEPT, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, WWW_AUTHENTICATE,
+    ACCEPT, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, VARY,
+    WWW_AUTHENTICATE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +40,7 @@ use crate::engine::lean::{Written, write_value, written_size};
 use crate::engine::limits::Measure;
 use crate::engine::request::RequestState;
 use crate::error::ApiError;
+use crate::persisted::{Missing, is_sha256_hex, sha256_hex};
 use crate::replicas::{Replicas, WalPosition};
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
@@ -182,18 +189,31 @@ pub async fn post(
     };
     let operations =
         json_content_type(&headers).and_then(|()| from_json_body(&body, state.http.max_batch));
-    let mut request = match operations {
-        Ok(Operations::One(request)) => request,
-        Ok(Operations::Batch(requests)) => {
-            return batch(state, &headers, peer(client), requests, media).await;
+    let incoming = match operations {
+        Ok(Operations::One(incoming)) => incoming,
+        Ok(Operations::Batch(operations)) => {
+            return batch(state, &headers, peer(client), operations, media).await;
         }
         Err(refusal) => return refusal.into_response(media),
     };
+    let (mut request, registering) = match named_document(&state, incoming).await {
+        Ok(named) => named,
+        Err(error) => return refused(None, error, media),
+    };
     let pass = match state.gate.prepare(&mut request) {
         Ok(pass) => pass,
-        Err(error) => return refused(&request, error, media),
+        Err(error) => return refused(Some(&request), error, media),
     };
-    execute(state, &headers, peer(client), request, pass, media).await
+    execute(
+        state,
+        &headers,
+        peer(client),
+        (request, registering),
+        pass,
+        media,
+        None,
+    )
+    .await
 }
 
 /// A batch (a JSON array of operations): each is checked as one operation would be,
@@ -204,20 +224,23 @@ async fn batch(
     state: AppState,
     headers: &HeaderMap,
     client: Option<IpAddr>,
-    requests: Vec<async_graphql::Request>,
+    operations: Vec<Incoming>,
     media: Media,
 ) -> Response {
     let caller = match Caller::of(&state, headers, client).await {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(media),
     };
-    let prepared: Vec<_> = requests
-        .into_iter()
-        .map(|mut request| {
-            let pass = state.gate.prepare(&mut request);
-            (request, pass)
-        })
-        .collect();
+    let mut prepared = Vec::with_capacity(operations.len());
+    for incoming in operations {
+        prepared.push(match named_document(&state, incoming).await {
+            Ok((mut request, registering)) => {
+                let pass = state.gate.prepare(&mut request);
+                ((request, registering), pass)
+            }
+            Err(error) => ((async_graphql::Request::new(""), None), Err(error)),
+        });
+    }
     let measures: Vec<Measure> = prepared
         .iter()
         .filter_map(|(_, pass)| pass.as_ref().ok().map(|pass| pass.measure))
@@ -234,10 +257,11 @@ async fn batch(
     let began = Instant::now();
     let mut answers = Vec::with_capacity(prepared.len());
     let mut position = None;
-    for (request, pass) in prepared {
+    for ((request, registering), pass) in prepared {
         let answer = match pass {
             Ok(pass) => {
-                let (answer, written) = run(&state, headers, caller, began, request, pass).await;
+                let (answer, written) =
+                    run(&state, headers, caller, began, request, pass, registering).await;
                 position = written.or(position);
                 answer
             }
@@ -344,13 +368,17 @@ pub async fn get(
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
-    let mut request = match from_query_string(query.as_deref().unwrap_or_default()) {
-        Ok(request) => request,
+    let incoming = match from_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(incoming) => incoming,
         Err(refusal) => return refusal.into_response(media),
+    };
+    let (mut request, registering) = match named_document(&state, incoming).await {
+        Ok(named) => named,
+        Err(error) => return refused(None, error, media),
     };
     let pass = match state.gate.prepare(&mut request) {
         Ok(pass) => pass,
-        Err(error) => return refused(&request, error, media),
+        Err(error) => return refused(Some(&request), error, media),
     };
     if !is_query(&mut request) {
         let refusal = Refusal {
@@ -361,7 +389,20 @@ pub async fn get(
         };
         return refusal.into_response(media);
     }
-    execute(state, &headers, peer(client), request, pass, media).await
+    // An answer to a GET is the same for every anonymous caller: a shared cache may
+    // keep it. One that depends on who asks, or on a write just made, it may not.
+    let public = !headers.contains_key(AUTHORIZATION) && !headers.contains_key(WAL_POSITION_HEADER);
+    let max_age = public.then_some(state.http.cache_max_age_secs);
+    execute(
+        state,
+        &headers,
+        peer(client),
+        (request, registering),
+        pass,
+        media,
+        max_age,
+    )
+    .await
 }
 
 /// The address of the client on the other end of the connection, when the server
@@ -380,21 +421,34 @@ fn not_acceptable() -> Response {
     refusal.into_response(Media::Json)
 }
 
+/// Runs one operation and answers it; `public_max_age` is how long a shared cache
+/// may keep a successful answer (none: it may not).
 async fn execute(
     state: AppState,
     headers: &HeaderMap,
     client: Option<IpAddr>,
-    request: async_graphql::Request,
+    (request, registering): (async_graphql::Request, Option<Registering>),
     pass: Pass,
     media: Media,
+    public_max_age: Option<u32>,
 ) -> Response {
     let caller = match Caller::of(&state, headers, client).await {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(media),
     };
     let began = Instant::now();
-    let (response, position) = run(&state, headers, caller, began, request, pass).await;
-    with_position(respond(response, media), position)
+    let (response, position) =
+        run(&state, headers, caller, began, request, pass, registering).await;
+    let cacheable = response.errors.is_empty();
+    let mut http = with_position(respond(response, media), position);
+    if let Some(max_age) = public_max_age.filter(|_| cacheable)
+        && let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}"))
+    {
+        let headers = http.headers_mut();
+        headers.insert(CACHE_CONTROL, value);
+        headers.insert(VARY, HeaderValue::from_static("Accept, Authorization"));
+    }
+    http
 }
 
 /// Who a request runs for and what its reads must have seen, as its headers say:
@@ -437,6 +491,7 @@ async fn run(
     began: Instant,
     request: async_graphql::Request,
     pass: Pass,
+    registering: Option<Registering>,
 ) -> (async_graphql::Response, Option<WalPosition>) {
     let Caller {
         viewer,
@@ -509,6 +564,12 @@ async fn run(
     } else {
         None
     };
+    if let Some(Registering { sha256, document }) = registering
+        && !failed_before_execution(&response)
+        && let Err(error) = state.persisted.register(&sha256, &document).await
+    {
+        tracing::warn!(%error, "cannot register a persisted query");
+    }
     span.in_scope(|| {
         tracing::info!(
             statements,
@@ -544,12 +605,14 @@ fn wal_position(headers: &HeaderMap) -> Result<Option<WalPosition>, Refusal> {
 
 /// The answer to a request the gate refused before it ran.
 fn refused(
-    request: &async_graphql::Request,
+    request: Option<&async_graphql::Request>,
     error: async_graphql::ServerError,
     media: Media,
 ) -> Response {
     tracing::info!(
-        operation = request.operation_name.as_deref().unwrap_or("-"),
+        operation = request
+            .and_then(|request| request.operation_name.as_deref())
+            .unwrap_or("-"),
         error = %error.message,
         "graphql request refused"
     );
@@ -687,8 +750,8 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
 // allocate for every request that is not a batch.
 #[allow(clippy::large_enum_variant)]
 enum Operations {
-    One(async_graphql::Request),
-    Batch(Vec<async_graphql::Request>),
+    One(Incoming),
+    Batch(Vec<Incoming>),
 }
 
 fn from_json_body(body: &[u8], max_batch: usize) -> Result<Operations, Refusal> {
@@ -723,7 +786,7 @@ fn from_json_body(body: &[u8], max_batch: usize) -> Result<Operations, Refusal> 
     }
 }
 
-fn from_query_string(query: &str) -> Result<async_graphql::Request, Refusal> {
+fn from_query_string(query: &str) -> Result<Incoming, Refusal> {
     let mut params = Map::new();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if params
@@ -738,14 +801,91 @@ fn from_query_string(query: &str) -> Result<async_graphql::Request, Refusal> {
     from_params(params, true)
 }
 
+/// An operation as the client sent it: its text, or the id that names it, or both.
+struct Incoming {
+    /// The request; its `query` is empty when only an id names the document.
+    request: async_graphql::Request,
+    /// Whether `query` was sent.
+    has_text: bool,
+    /// The id that names the document, if one was sent.
+    id: Option<DocumentId>,
+}
+
+/// How a request names its document instead of (or besides) sending its text.
+enum DocumentId {
+    /// `extensions.persistedQuery.sha256Hash` (Apollo's automatic persisted queries,
+    /// GraphQL Codegen's persisted documents).
+    Sha256(String),
+    /// `documentId` (the GraphQL-over-HTTP draft) or `doc_id` (Relay's examples):
+    /// the id of a trusted document.
+    Trusted(String),
+}
+
+/// A document sent with its hash and not yet registered: kept once it has run.
+struct Registering {
+    sha256: String,
+    document: String,
+}
+
+/// The request with the text of its document, found by the id it sent when it sent
+/// no text; with a hash sent beside the text checked, and what to register.
+async fn named_document(
+    state: &AppState,
+    incoming: Incoming,
+) -> Result<(async_graphql::Request, Option<Registering>), async_graphql::ServerError> {
+    let Incoming {
+        mut request,
+        has_text,
+        id,
+    } = incoming;
+    let store = &state.persisted;
+    let bad = |message: &str| ApiError::bad_input(message).into_server_error(None);
+    match id {
+        None => Ok((request, None)),
+        Some(DocumentId::Sha256(sha256)) if has_text => {
+            if sha256_hex(&request.query) != sha256 {
+                return Err(bad(
+                    "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`: \
+                     hash the exact text sent",
+                ));
+            }
+            let registering = store.registers().then(|| Registering {
+                sha256,
+                document: request.query.clone(),
+            });
+            Ok((request, registering))
+        }
+        Some(DocumentId::Trusted(_)) if has_text => Err(bad(
+            "send a trusted document's `documentId` or a `query`, not both",
+        )),
+        Some(DocumentId::Sha256(id) | DocumentId::Trusted(id)) => {
+            match store
+                .find(&id)
+                .await
+                .map_err(|error| ApiError::from_database(&error).into_server_error(None))?
+            {
+                Ok(document) => {
+                    request.query = document.to_string();
+                    Ok((request, None))
+                }
+                Err(Missing::NotFound) => Err(ApiError::PersistedQueryNotFound(format!(
+                    "no persisted query has the id `{id}`: send it again with its `query`"
+                ))
+                .into_server_error(None)),
+                Err(Missing::NotSupported) => Err(ApiError::PersistedQueryNotSupported(
+                    "persisted queries are switched off here: send the `query`".into(),
+                )
+                .into_server_error(None)),
+            }
+        }
+    }
+}
+
 /// Reads the GraphQL parameters; in a URL, `variables` and `extensions` are JSON text.
-fn from_params(
-    mut params: Map<String, Value>,
-    encoded: bool,
-) -> Result<async_graphql::Request, Refusal> {
-    let query = match params.remove("query") {
-        Some(Value::String(query)) => query,
-        None | Some(Value::Null) => return Err(Refusal::bad_request("the request has no `query`")),
+fn from_params(mut params: Map<String, Value>, encoded: bool) -> Result<Incoming, Refusal> {
+    let (query, has_text) = match params.remove("query") {
+        Some(Value::String(query)) => (query, true),
+        None | Some(Value::Null) => (String::new(), false),
         Some(_) => return Err(Refusal::bad_request("`query` must be a string")),
     };
     let mut request = async_graphql::Request::new(query);
@@ -758,12 +898,62 @@ fn from_params(
     if let Some(variables) = object_param(&mut params, "variables", encoded)? {
         request = request.variables(Variables::from_json(Value::Object(variables)));
     }
-    if let Some(extensions) = object_param(&mut params, "extensions", encoded)? {
+    let mut id = None;
+    if let Some(mut extensions) = object_param(&mut params, "extensions", encoded)? {
+        if let Some(persisted) = extensions.remove("persistedQuery") {
+            id = Some(DocumentId::Sha256(persisted_query_hash(persisted)?));
+        }
         let extensions = serde_json::from_value(Value::Object(extensions))
             .map_err(|_| Refusal::bad_request("`extensions` must be an object"))?;
         request.extensions = extensions;
     }
-    Ok(request)
+    for name in ["documentId", "doc_id"] {
+        match params.remove(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(document)) if id.is_none() && !document.is_empty() => {
+                id = Some(DocumentId::Trusted(document));
+            }
+            Some(Value::String(_)) if id.is_some() => {
+                return Err(Refusal::bad_request(
+                    "name the document once: by `documentId`, `doc_id` or \
+                     `extensions.persistedQuery`",
+                ));
+            }
+            Some(_) => {
+                return Err(Refusal::bad_request(format!(
+                    "`{name}` must be a non-empty string"
+                )));
+            }
+        }
+    }
+    if !has_text && id.is_none() {
+        return Err(Refusal::bad_request("the request has no `query`"));
+    }
+    Ok(Incoming {
+        request,
+        has_text,
+        id,
+    })
+}
+
+/// The hash of `extensions.persistedQuery`: `{"version": 1, "sha256Hash": "<hex>"}`.
+fn persisted_query_hash(persisted: Value) -> Result<String, Refusal> {
+    let wrong = || {
+        Refusal::bad_request(
+            "`extensions.persistedQuery` must be `{\"version\": 1, \"sha256Hash\": \"<64 \
+             lowercase hexadecimal digits>\"}`",
+        )
+    };
+    let Value::Object(mut persisted) = persisted else {
+        return Err(wrong());
+    };
+    if persisted.get("version").and_then(Value::as_u64) != Some(1) {
+        return Err(wrong());
+    }
+    match persisted.remove("sha256Hash") {
+        Some(Value::String(hash)) if is_sha256_hex(&hash) => Ok(hash),
+        _ => Err(wrong()),
+    }
 }
 
 fn object_param(

@@ -17,12 +17,14 @@ use axum::response::Response;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::api::AppSchema;
 use crate::auth::Tokens;
 use crate::db::Warm;
 use crate::engine::gate::Gate;
 use crate::events::Events;
+use crate::persisted::PersistedQueries;
 use crate::replicas::Replicas;
 
 pub use graphql::{DEBUG_HEADER, GRAPHQL_RESPONSE_JSON, Media, WAL_POSITION_HEADER};
@@ -49,6 +51,8 @@ pub struct AppState {
     pub http: HttpOptions,
     /// What every operation passes before it runs (limits, parse cache).
     pub gate: Arc<Gate<AppSchema>>,
+    /// Documents requests may name by id (persisted queries, trusted documents).
+    pub persisted: Arc<PersistedQueries>,
     /// Tells WebSocket sessions to close when the server stops.
     pub shutdown: Shutdown,
 }
@@ -64,6 +68,8 @@ pub struct HttpOptions {
     pub max_batch: usize,
     /// How long one GraphQL request may take in all.
     pub request_timeout: std::time::Duration,
+    /// How long a shared cache may keep an anonymous GET's answer, in seconds.
+    pub cache_max_age_secs: u32,
 }
 
 impl Default for HttpOptions {
@@ -75,6 +81,7 @@ impl Default for HttpOptions {
             request_timeout: std::time::Duration::from_millis(
                 crate::config::DEFAULT_REQUEST_TIMEOUT_MS,
             ),
+            cache_max_age_secs: 0,
         }
     }
 }
@@ -84,7 +91,16 @@ pub fn app(state: AppState) -> Router {
     let cors = cors(&state.http.cors_allowed_origins);
     let body_limit = DefaultBodyLimit::max(state.http.max_body_bytes);
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql::post))
+        .route(
+            "/graphql",
+            get(graphql_get)
+                .post(graphql::post)
+                // What an answer says to caches unless its handler said more.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                )),
+        )
         .route("/health", get(health::health))
         .route("/livez", get(health::live))
         .route("/readyz", get(health::ready))

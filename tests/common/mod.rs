@@ -223,6 +223,31 @@ impl TestApp {
         app(app_state(&db, options, HttpOptions::default()).await)
     }
 
+    /// Another instance over the same database whose persisted-query store keeps at
+    /// most `most_kept` documents, and which runs only the `trusted` documents when
+    /// given (`TRUSTED_DOCUMENTS` with `TRUSTED_DOCUMENTS_ONLY`).
+    pub async fn instance_with(
+        &self,
+        http: HttpOptions,
+        most_kept: u32,
+        trusted: Option<relgql::persisted::TrustedDocuments>,
+    ) -> Router {
+        let mut state = app_state(&self.db, SchemaOptions::default(), http).await;
+        let only = trusted.is_some();
+        let trusted = trusted.unwrap_or_default();
+        if only {
+            let gate = relgql::api::gate(&state.schema, &SchemaOptions::default());
+            state.gate = Arc::new(gate.only(trusted.documents().map(str::to_owned)));
+        }
+        state.persisted = Arc::new(relgql::persisted::PersistedQueries::new(
+            self.db.clone(),
+            most_kept,
+            trusted,
+            only,
+        ));
+        app(state)
+    }
+
     /// Serves `router` on a free loopback port until the test ends; returns its address.
     pub async fn serve(router: Router) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -413,6 +438,12 @@ pub async fn app_state(
     let schema = relgql::api::schema(options);
     AppState {
         gate: Arc::new(relgql::api::gate(&schema, &options)),
+        persisted: Arc::new(relgql::persisted::PersistedQueries::new(
+            db.clone(),
+            relgql::config::DEFAULT_PERSISTED_QUERIES_MAX,
+            Default::default(),
+            false,
+        )),
         schema,
         tokens: Arc::new(
             Tokens::from_database(db, None, Duration::from_secs(3600))
