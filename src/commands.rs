@@ -223,6 +223,14 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         debug_sql_count: settings.debug_sql_count,
         shutdown: Default::default(),
     };
+    if let Some(address) = settings.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot serve metrics on {address}"))?;
+        tracing::info!(%address, "metrics on http://{address}/metrics");
+        let routes = crate::http::metrics::routes(state.db.clone());
+        tokio::spawn(async move { axum::serve(listener, routes).await });
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen_addr))?;

@@ -78,6 +78,10 @@ pub struct Settings {
         global = true
     )]
     pub listen_addr: SocketAddr,
+    /// Address to serve `/metrics` on (Prometheus's text format), apart from the
+    /// API so that it is not public by accident; none by default.
+    #[arg(long, env = "METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
     /// Largest `first`/`last` a client may ask for.
     #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = DEFAULT_MAX_PAGE_SIZE, global = true)]
     pub max_page_size: u32,

@@ -15,6 +15,8 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 
+use crate::metrics::{METRICS, PoolConnections};
+
 /// How the pool behaves.
 #[derive(Copy, Clone, Debug)]
 pub struct PoolSettings {
@@ -617,6 +619,7 @@ impl Held {
             let conn = match self.warm.take().await {
                 Some(warm) => ReaderConnection::Warm(warm),
                 None => {
+                    let _waiting = METRICS.waiting_for_connection();
                     let acquired = Box::pin(self.pool.acquire()).await;
                     ReaderConnection::Pooled(acquired.map_err(acquire_error)?)
                 }
@@ -829,6 +832,29 @@ impl Counting<DatabaseTransaction> {
     }
 }
 
+/// The connections of `db`'s pool now: lent out, and free.
+pub fn pool_connections(db: &DatabaseConnection) -> PoolConnections {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::MySql => {
+            let pool = db.get_mysql_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    let idle = idle as u64;
+    PoolConnections {
+        in_use: u64::from(size).saturating_sub(idle),
+        idle,
+    }
+}
+
 impl<C> Counting<C> {
     /// How many statements have been sent so far.
     pub fn statements(&self) -> u32 {
@@ -918,7 +944,9 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
             return held.execute(stmt).await;
         }
         if let Some((pool, pooling)) = &self.pooled {
+            let waiting = METRICS.waiting_for_connection();
             let mut conn = pool.acquire().await.map_err(acquire_error)?;
+            drop(waiting);
             let done = pooling.execute(&mut conn, stmt).await;
             return Ok(done
                 .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))?
@@ -952,7 +980,9 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
             return held.query_all(stmt).await;
         }
         if let Some((pool, pooling)) = &self.pooled {
+            let waiting = METRICS.waiting_for_connection();
             let mut conn = pool.acquire().await.map_err(acquire_error)?;
+            drop(waiting);
             let rows = pooling.fetch_all(&mut conn, stmt).await;
             let rows = rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
             return Ok(rows.into_iter().map(QueryResult::from).collect());

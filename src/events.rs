@@ -20,6 +20,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::metrics::METRICS;
+
 /// The PostgreSQL notification channel of relgql's events, which the migration's
 /// triggers notify.
 pub use migration::EVENTS_CHANNEL as CHANNEL;
@@ -87,7 +89,7 @@ impl Events {
     /// database has done it already, in the write's transaction.
     pub async fn publish(&self, event: Event) {
         if self.postgres.is_none() {
-            let _ = self.local.send(event);
+            deliver(&self.local, event);
         }
     }
 
@@ -95,6 +97,12 @@ impl Events {
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.local.subscribe()
     }
+}
+
+/// Hands `event` to this instance's subscribers (none may be listening).
+fn deliver(local: &broadcast::Sender<Event>, event: Event) {
+    METRICS.event_relayed();
+    let _ = local.send(event);
 }
 
 /// How far back, before its connection was lost, a listener looks for events it may
@@ -139,7 +147,7 @@ async fn relay(
                     match serde_json::from_str::<Announced>(notification.payload()) {
                         Ok(announced) => {
                             if delivered.first_time(announced.id) {
-                                let _ = local.send(announced.event);
+                                deliver(&local, announced.event);
                             }
                         }
                         Err(error) => tracing::warn!(%error, "ignoring a malformed event"),
@@ -160,7 +168,7 @@ async fn relay(
                     for (id, event) in missed {
                         if delivered.first_time(id) {
                             count += 1;
-                            let _ = local.send(event);
+                            deliver(&local, event);
                         }
                     }
                     tracing::info!(caught_up = count, "the event listener is back");

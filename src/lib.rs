@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod metrics;
 pub mod persisted;
 pub mod replicas;
 pub mod seed;

@@ -40,6 +40,7 @@ use crate::engine::lean::{Written, write_value, written_size};
 use crate::engine::limits::Measure;
 use crate::engine::request::RequestState;
 use crate::error::ApiError;
+use crate::metrics::{METRICS, Outcome};
 use crate::persisted::{Missing, is_sha256_hex, sha256_hex};
 use crate::replicas::{Replicas, WalPosition};
 
@@ -236,6 +237,9 @@ async fn batch(
         prepared.push(match named_document(&state, incoming).await {
             Ok((mut request, registering)) => {
                 let pass = state.gate.prepare(&mut request);
+                if let Err(error) = &pass {
+                    count_refusal(error);
+                }
                 ((request, registering), pass)
             }
             Err(error) => ((async_graphql::Request::new(""), None), Err(error)),
@@ -247,6 +251,7 @@ async fn batch(
         .collect();
     if let Err(error) = state.gate.check_batch(&measures) {
         tracing::info!(error = %error.message, "graphql batch refused");
+        count_refusal(&error);
         let answers = prepared
             .iter()
             .map(|_| async_graphql::Response::from_errors(vec![error.clone()]))
@@ -319,11 +324,14 @@ const DRAIN_FOR: Duration = Duration::from_secs(10);
 
 /// The request's body, at most `limit` bytes; a larger one is a 413.
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Refusal> {
-    let too_large = || Refusal {
-        status: StatusCode::PAYLOAD_TOO_LARGE,
-        code: "BAD_USER_INPUT",
-        reason: None,
-        message: format!("the body is larger than the limit of {limit} bytes"),
+    let too_large = || {
+        METRICS.refused("bodyBytes");
+        Refusal {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "BAD_USER_INPUT",
+            reason: None,
+            message: format!("the body is larger than the limit of {limit} bytes"),
+        }
     };
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -499,7 +507,7 @@ async fn run(
         client,
     } = caller;
     let mut request = request;
-    let query = is_query(&mut request);
+    let (query, name) = operation_of(&mut request);
     let db = match query.then(|| state.replicas.for_read(wanted)).flatten() {
         Some(replica) => {
             let pool = replica.pool.clone();
@@ -524,6 +532,7 @@ async fn run(
         "graphql",
         operation = request.operation_name.as_deref().unwrap_or("-")
     );
+    let cost = pass.measure.cost;
     let started = Instant::now();
     let deadline = state.http.request_timeout;
     let ends = tokio::time::Instant::from_std(began + deadline);
@@ -536,10 +545,12 @@ async fn run(
         let execution = state.gate.execute(&state.schema, &pass, request);
         scheduler.run(execution).await
     };
+    let mut timed_out = false;
     let mut response = match tokio::time::timeout_at(ends, execution.instrument(span.clone())).await
     {
         Ok(response) => response,
         Err(_) => {
+            timed_out = true;
             let error = ApiError::Timeout(format!(
                 "the request did not finish within its deadline of {} ms; ask for less",
                 deadline.as_millis()
@@ -570,10 +581,28 @@ async fn run(
     {
         tracing::warn!(%error, "cannot register a persisted query");
     }
+    let outcome = if timed_out {
+        Outcome::Timeout
+    } else if response.errors.is_empty() {
+        Outcome::Ok
+    } else if failed_before_execution(&response) {
+        Outcome::Refused
+    } else {
+        Outcome::Error
+    };
+    let took = started.elapsed();
+    METRICS.operation(
+        !query,
+        name.as_deref(),
+        outcome,
+        took,
+        u64::from(statements),
+        cost,
+    );
     span.in_scope(|| {
         tracing::info!(
             statements,
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = took.as_secs_f64() * 1000.0,
             errors = response.errors.len(),
             "graphql request"
         );
@@ -609,6 +638,7 @@ fn refused(
     error: async_graphql::ServerError,
     media: Media,
 ) -> Response {
+    count_refusal(&error);
     tracing::info!(
         operation = request
             .and_then(|request| request.operation_name.as_deref())
@@ -617,6 +647,28 @@ fn refused(
         "graphql request refused"
     );
     respond(async_graphql::Response::from_errors(vec![error]), media)
+}
+
+/// Counts a refusal by the gate under the limit it names (`TOO_COMPLEX`'s
+/// `extensions.limit`), or as `trustedDocuments` (`FORBIDDEN`); a document that did
+/// not parse or name a known document is no limit's.
+fn count_refusal(error: &async_graphql::ServerError) {
+    let extension = |name| match error.extensions.as_ref().and_then(|e| e.get(name)) {
+        Some(async_graphql::Value::String(value)) => Some(value.clone()),
+        Some(async_graphql::Value::Enum(value)) => Some(value.to_string()),
+        _ => None,
+    };
+    let limit = match (extension("code").as_deref(), extension("limit").as_deref()) {
+        (Some("FORBIDDEN"), _) => "trustedDocuments",
+        (_, Some("depth")) => "depth",
+        (_, Some("fields")) => "fields",
+        (_, Some("rootFields")) => "rootFields",
+        (_, Some("cost")) => "cost",
+        (_, Some("directives")) => "directives",
+        (_, Some("queryBytes")) => "queryBytes",
+        _ => return,
+    };
+    METRICS.refused(limit);
 }
 
 /// The HTTP response carrying `response`.
@@ -765,10 +817,13 @@ fn from_json_body(body: &[u8], max_batch: usize) -> Result<Operations, Refusal> 
         Value::Array(items) if items.is_empty() => Err(Refusal::bad_request(
             "a batch (a JSON array) needs at least one operation",
         )),
-        Value::Array(items) if items.len() > max_batch => Err(Refusal::bad_request(format!(
-            "a batch holds at most {max_batch} operations (this one has {})",
-            items.len()
-        ))),
+        Value::Array(items) if items.len() > max_batch => {
+            METRICS.refused("batchSize");
+            Err(Refusal::bad_request(format!(
+                "a batch holds at most {max_batch} operations (this one has {})",
+                items.len()
+            )))
+        }
         Value::Array(items) => items
             .into_iter()
             .enumerate()
@@ -980,23 +1035,43 @@ fn object_param(
 }
 
 /// Whether the operation a request runs is a query (not a mutation or subscription).
-/// A document that does not parse counts as a query: execution reports its errors.
 fn is_query(request: &mut async_graphql::Request) -> bool {
+    operation_of(request).0
+}
+
+/// Whether the operation a request runs is a query (not a mutation or
+/// subscription), and its name when it has one. A document that does not parse
+/// counts as an anonymous query: execution reports its errors.
+fn operation_of(request: &mut async_graphql::Request) -> (bool, Option<async_graphql::Name>) {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let name = request.operation_name.clone();
+    // Taken out and put back, not cloned: the document borrows the request.
+    let sent = request.operation_name.take();
     // Parsed by the gate already (which bounds its nesting), or unparsable.
-    let Ok(document) = request.parsed_query() else {
-        return true;
-    };
-    let operation = match (&document.operations, &name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()
+    let found = match request.parsed_query() {
+        Err(_) => (true, None),
+        Ok(document) => {
+            let (name, operation) = match (&document.operations, &sent) {
+                (DocumentOperations::Single(operation), _) => (None, Some(operation)),
+                (DocumentOperations::Multiple(operations), Some(sent)) => {
+                    match operations.get_key_value(sent.as_str()) {
+                        Some((name, operation)) => (Some(name.clone()), Some(operation)),
+                        None => (None, None),
+                    }
+                }
+                (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+                    match operations.iter().next() {
+                        Some((name, operation)) => (Some(name.clone()), Some(operation)),
+                        None => (None, None),
+                    }
+                }
+                (DocumentOperations::Multiple(_), None) => (None, None),
+            };
+            let query = operation.is_none_or(|op| op.node.ty == OperationType::Query);
+            (query, name)
         }
-        (DocumentOperations::Multiple(_), None) => None,
     };
-    operation.is_none_or(|op| op.node.ty == OperationType::Query)
+    request.operation_name = sent;
+    found
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The HTTP layer: routes, GraphQL over HTTP and WebSocket, health (liveness and
-//! readiness), GraphiQL.
+//! readiness), GraphiQL, and metrics on a listener of their own.
 
 mod graphiql;
 mod graphql;
 mod health;
+pub mod metrics;
 mod shutdown;
 mod subscriptions;
 

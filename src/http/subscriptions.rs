@@ -25,6 +25,7 @@ use crate::db::CountingDb;
 use crate::engine::gate::Gate;
 use crate::engine::request::RequestState;
 use crate::error::ApiError;
+use crate::metrics::METRICS;
 
 /// The close code for a connection whose token is refused at `connection_init`
 /// (graphql-transport-ws): clients do not try again with it.
@@ -185,7 +186,15 @@ impl Executor for Gated {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         match self.gate.prepare(&mut request) {
-            Ok(_) => Executor::execute_stream(&self.schema, request, session_data),
+            Ok(_) => {
+                let open = METRICS.subscription_opened();
+                Executor::execute_stream(&self.schema, request, session_data)
+                    .map(move |answer| {
+                        let _open = &open;
+                        answer
+                    })
+                    .boxed()
+            }
             Err(error) => futures_util::stream::once(future::ready(
                 async_graphql::Response::from_errors(vec![error]),
             ))
