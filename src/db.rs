@@ -16,6 +16,8 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 
 use crate::metrics::{METRICS, PoolConnections};
+use crate::telemetry;
+use tracing::Instrument as _;
 
 /// How the pool behaves.
 #[derive(Copy, Clone, Debug)]
@@ -867,6 +869,18 @@ impl<C> Counting<C> {
     }
 }
 
+impl<C: ConnectionTrait> Counting<C> {
+    /// The trace span of `stmt` (when traces are exported).
+    fn span(&self, stmt: &Statement) -> tracing::Span {
+        let system = match self.inner.get_database_backend() {
+            DbBackend::Postgres => "postgresql",
+            DbBackend::MySql => "mysql",
+            _ => "sqlite",
+        };
+        telemetry::statement_span(&stmt.sql, system)
+    }
+}
+
 #[async_trait::async_trait]
 impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
     fn get_database_backend(&self) -> DbBackend {
@@ -875,7 +889,10 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.sent(&stmt);
-        self.retrying(&stmt, || self.execute_once(&stmt)).await
+        let span = self.span(&stmt);
+        self.retrying(&stmt, || self.execute_once(&stmt))
+            .instrument(span)
+            .await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
@@ -889,7 +906,10 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.sent(&stmt);
-        self.retrying(&stmt, || self.query_once(&stmt)).await
+        let span = self.span(&stmt);
+        self.retrying(&stmt, || self.query_once(&stmt))
+            .instrument(span)
+            .await
     }
 }
 

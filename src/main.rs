@@ -29,12 +29,20 @@ static SET_ALLOCATOR_OPTIONS: extern "C" fn() = set_allocator_options;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    relgql::telemetry::init(cli.settings.log_format);
-    match relgql::commands::run(cli).await {
+    let telemetry = match relgql::telemetry::init(cli.settings.log_format) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("relgql: cannot set up tracing: {error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let code = match relgql::commands::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "relgql stopped");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown();
+    code
 }

@@ -43,7 +43,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn label(self) -> &'static str {
+    /// Its name, as a label value.
+    pub fn label(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Error => "error",

@@ -43,6 +43,7 @@ use crate::error::ApiError;
 use crate::metrics::{METRICS, Outcome};
 use crate::persisted::{Missing, is_sha256_hex, sha256_hex};
 use crate::replicas::{Replicas, WalPosition};
+use crate::telemetry::{self, TRACED};
 
 /// The header that asks for the SQL statement count in `extensions.sqlStatements`.
 pub const DEBUG_HEADER: &str = "x-relgql-debug";
@@ -529,9 +530,35 @@ async fn run(
     let db = request_state.db.clone();
     let scheduler = request_state.scheduler.clone();
     let span = tracing::info_span!(
+        target: TRACED,
         "graphql",
-        operation = request.operation_name.as_deref().unwrap_or("-")
+        operation = request.operation_name.as_deref().unwrap_or("-"),
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        graphql.operation.type = tracing::field::Empty,
+        graphql.operation.name = tracing::field::Empty,
+        relgql.cost = tracing::field::Empty,
+        relgql.sql_statements = tracing::field::Empty,
+        relgql.outcome = tracing::field::Empty,
     );
+    let kind = if query { "query" } else { "mutation" };
+    if telemetry::exporting() {
+        telemetry::join_callers_trace(&span, headers);
+        let title = match &name {
+            Some(name) => format!("{kind} {name}"),
+            None => kind.to_owned(),
+        };
+        span.record("otel.name", title);
+        span.record("otel.kind", "server");
+        span.record("graphql.operation.type", kind);
+        if let Some(name) = &name {
+            span.record("graphql.operation.name", name.as_str());
+        }
+        span.record(
+            "relgql.cost",
+            i64::try_from(pass.measure.cost).unwrap_or(i64::MAX),
+        );
+    }
     let cost = pass.measure.cost;
     let started = Instant::now();
     let deadline = state.http.request_timeout;
@@ -591,6 +618,10 @@ async fn run(
         Outcome::Error
     };
     let took = started.elapsed();
+    if telemetry::exporting() {
+        span.record("relgql.sql_statements", i64::from(statements));
+        span.record("relgql.outcome", outcome.label());
+    }
     METRICS.operation(
         !query,
         name.as_deref(),

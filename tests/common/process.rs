@@ -128,15 +128,31 @@ pub async fn get(address: SocketAddr, path: &str) -> std::io::Result<(u16, Strin
 /// A GraphQL POST over HTTP/1.0 to `address`, signed in with `token` unless it is
 /// empty; the status and the JSON body.
 pub async fn post(address: SocketAddr, token: &str, query: &str, variables: Value) -> (u16, Value) {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let authorization = if token.is_empty() {
-        String::new()
+    let authorization = format!("Bearer {token}");
+    let headers: &[(&str, &str)] = if token.is_empty() {
+        &[]
     } else {
-        format!("Authorization: Bearer {token}\r\n")
+        &[("Authorization", &authorization)]
     };
+    post_with_headers(address, headers, query, variables).await
+}
+
+/// A GraphQL POST over HTTP/1.0 to `address` with these extra `headers`; the status
+/// and the JSON body.
+pub async fn post_with_headers(
+    address: SocketAddr,
+    headers: &[(&str, &str)],
+    query: &str,
+    variables: Value,
+) -> (u16, Value) {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let request = format!(
         "POST /graphql HTTP/1.0\r\nHost: relgql\r\n\
-         Content-Type: application/json\r\n{authorization}\
+         Content-Type: application/json\r\n{headers}\
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
