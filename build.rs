@@ -1,7 +1,8 @@
-//! Builds the GraphiQL page's script and stylesheet from the npm packages pinned in
-//! `graphiql/package-lock.json` (`npm ci`, then esbuild), into `OUT_DIR/graphiql`,
-//! where `src/http/graphiql.rs` embeds them in the binary. Without npm the binary
-//! still builds, serving a page that says why GraphiQL is missing.
+//! Builds the GraphiQL page's script, stylesheet and editor workers from the npm
+//! packages pinned in `graphiql/package-lock.json` (`npm ci`, then esbuild), into
+//! `OUT_DIR/graphiql`, where `src/http/graphiql.rs` embeds them in the binary.
+//! Without npm the binary still builds, serving a page that says why GraphiQL is
+//! missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,7 +30,10 @@ fn main() {
              The API itself works at /graphql.';"
         );
         std::fs::write(out.join("graphiql.js"), script).expect("write the fallback script");
-        std::fs::write(out.join("graphiql.css"), note).expect("write the fallback stylesheet");
+        std::fs::write(out.join("graphiql.css"), &note).expect("write the fallback stylesheet");
+        for worker in ["editor.worker.js", "json.worker.js", "graphql.worker.js"] {
+            std::fs::write(out.join(worker), &note).expect("write a fallback worker");
+        }
     }
 }
 

@@ -122,7 +122,7 @@ on_every_backend!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graphiql_runs_a_nested_query_in_headless_chromium_offline() {
+async fn graphiql_runs_a_pasted_query_at_once_in_headless_chromium_offline() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     if !Path::new(&chromium).exists() {
         let required = std::env::var("RELGQL_REQUIRE_BROWSER").is_ok_and(|v| v == "1");

@@ -11,8 +11,26 @@ use axum::routing::get;
 
 use super::AppState;
 
-const SCRIPT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphiql/graphiql.js"));
-const STYLESHEET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphiql/graphiql.css"));
+/// Each asset built by `build.rs` into `OUT_DIR/graphiql`: its name and type.
+macro_rules! assets {
+    ($($name:literal: $content_type:literal),+ $(,)?) => {
+        [$((
+            concat!("/graphiql/", $name),
+            $content_type,
+            include_bytes!(concat!(env!("OUT_DIR"), "/graphiql/", $name)).as_slice(),
+        )),+]
+    };
+}
+
+/// The page's script and stylesheet, and the editor's workers (Monaco runs its
+/// language services in them).
+const ASSETS: [(&str, &str, &[u8]); 5] = assets![
+    "graphiql.js": "text/javascript; charset=utf-8",
+    "graphiql.css": "text/css; charset=utf-8",
+    "editor.worker.js": "text/javascript; charset=utf-8",
+    "json.worker.js": "text/javascript; charset=utf-8",
+    "graphql.worker.js": "text/javascript; charset=utf-8",
+];
 
 const PAGE: &str = r#"<!doctype html>
 <html lang="en">
@@ -30,27 +48,23 @@ const PAGE: &str = r#"<!doctype html>
 </html>
 "#;
 
-/// Scripts, styles, fonts and connections from this origin only. Styles may be
-/// inline (the editor sets them as it lays out); scripts may not.
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
-    base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// Scripts, workers, styles, fonts and connections from this origin only. Styles
+/// may be inline (the editor sets them as it lays out); scripts may not.
+const POLICY: &str = "default-src 'none'; script-src 'self'; worker-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The GraphiQL page and its two assets.
+/// The GraphiQL page and its assets.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
+    ASSETS.into_iter().fold(
+        Router::new().route(
             "/graphiql",
             get(|| async { asset("text/html; charset=utf-8", PAGE.as_bytes()) }),
-        )
-        .route(
-            "/graphiql/graphiql.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
-            "/graphiql/graphiql.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }),
-        )
+        ),
+        |routes, (path, content_type, body)| {
+            routes.route(path, get(move || async move { asset(content_type, body) }))
+        },
+    )
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {

@@ -1,5 +1,7 @@
 // Opens relgql's GraphiQL in headless Chromium with every request to any other host
-// refused, runs a nested query through the editor, and checks the result.
+// refused: checks the default document (sign-in and a subscription), that the
+// Explorer plugin shows the schema's fields, and that a query pasted into the
+// editor and run at once (no wait for the editor to settle) runs that query.
 // Usage: node graphiql.mjs http://127.0.0.1:8000 [/usr/bin/chromium]
 import { chromium } from "playwright-core";
 
@@ -17,43 +19,68 @@ const browser = await chromium.launch({
   ],
 });
 try {
-  const page = await browser.newPage();
+  const context = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
+  const page = await context.newPage();
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   await page.route("**/*", (route) => {
     const url = route.request().url();
-    if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
+    if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
     problems.push(`asked another host: ${url}`);
     return route.abort();
   });
+  const sent = [];
+  page.on("request", (request) => {
+    if (request.url() === `${origin}/graphql` && request.method() === "POST") sent.push(request.postDataJSON());
+  });
 
-  // GraphiQL asks for the schema first; run the query once that has arrived.
+  // GraphiQL asks for the schema first.
   const schema = page.waitForResponse(
     (response) => response.url() === `${origin}/graphql` && response.request().method() === "POST",
     { timeout: 20000 },
   );
   await page.goto(`${base}/graphiql`, { waitUntil: "load" });
   if ((await schema).status() !== 200) problems.push("the schema did not load");
-  await page.waitForSelector(".graphiql-query-editor .CodeMirror", { state: "attached", timeout: 20000 });
-  const query =
-    "{ users(first: 1) { nodes { name posts(first: 1) { nodes { title comments(first: 1) { nodes { author { name } } } } } } } }";
-  await page.evaluate((text) => {
-    document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue(text);
-  }, query);
-  // GraphiQL reads the operation names out of the editor after a debounce; run
-  // before that and it sends the old default's name ("Feed") with the new text,
-  // which the server rightly refuses as an unknown operation.
-  await page.waitForTimeout(1000);
-  await page.click(".graphiql-query-editor .CodeMirror");
-  await page.keyboard.press("Control+Enter");
+  const editor = ".graphiql-query-editor .monaco-editor";
+  await page.waitForSelector(`${editor} .view-lines`, { timeout: 20000 });
+  const shown = (await page.innerText(`${editor} .view-lines`)).replace(/\s+/g, " ");
+  for (const part of ["query Feed", "mutation SignIn", "subscription Comments"]) {
+    if (!shown.includes(part)) problems.push(`the default document lacks ${part}: ${shown}`);
+  }
+
+  // The Explorer lists the root fields once the schema is there.
+  await page.click('button[aria-label="Show GraphiQL Explorer"]');
   await page.waitForFunction(
-    () => document.querySelector(".graphiql-response")?.innerText.includes("Ada Lovelace"),
+    () => /courses[\s\S]*posts[\s\S]*users/.test(document.querySelector(".graphiql-explorer-root")?.innerText ?? ""),
     null,
     { timeout: 20000 },
   );
-  const result = await page.evaluate(() => document.querySelector(".graphiql-response").innerText);
+
+  // Paste over the whole document and run at once.
+  const query =
+    "{ users(first: 1) { nodes { name posts(first: 1) { nodes { title comments(first: 1) { nodes { author { name } } } } } } } }";
+  await page.evaluate((text) => navigator.clipboard.writeText(text), query);
+  await page.click(`${editor} .view-lines`);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Control+V");
+  sent.length = 0;
+  await page.keyboard.press("Control+Enter");
+  // The response is an editor too: its text comes with non-breaking spaces, and
+  // wrapped.
+  const text = (selector) => page.innerText(selector).then((shown) => shown.replace(/\s+/g, " "));
+  await page.waitForFunction(
+    () => document.querySelector(".graphiql-response")?.innerText.replace(/\s+/g, " ").includes("Ada Lovelace"),
+    null,
+    { timeout: 20000 },
+  ).catch(async () => {
+    problems.push(`no answer to the pasted query: ${await text(".graphiql-response")}`);
+  });
+  if (sent.length !== 1 || sent[0].query !== query || sent[0].operationName) {
+    problems.push(`expected the pasted query alone, without the old operation name; sent ${JSON.stringify(sent)}`);
+  }
+  const result = await text(".graphiql-response");
   if (!result.includes("Notes on the Analytical Engine")) problems.push(`unexpected result: ${result}`);
   await page.screenshot({ path: process.env.SCREENSHOT ?? "/tmp/relgql-graphiql.png" });
 } finally {
@@ -65,5 +92,5 @@ if (problems.length > 0) {
   console.log("0 passed, 1 failed");
   process.exit(1);
 }
-console.log("GraphiQL ran a nested query with no request to any other host");
+console.log("GraphiQL showed its default document and the Explorer, and ran a pasted query at once, with no request to any other host");
 console.log("1 passed, 0 failed");
