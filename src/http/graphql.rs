@@ -198,13 +198,9 @@ pub async fn post(
         }
         Err(refusal) => return refusal.into_response(media),
     };
-    let (mut request, registering) = match named_document(&state, incoming).await {
-        Ok(named) => named,
-        Err(error) => return refused(None, error, media),
-    };
-    let pass = match state.gate.prepare(&mut request) {
-        Ok(pass) => pass,
-        Err(error) => return refused(Some(&request), error, media),
+    let (request, registering, pass) = match admit(&state, incoming, media).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
     };
     execute(
         state,
@@ -216,6 +212,22 @@ pub async fn post(
         None,
     )
     .await
+}
+
+/// One operation with its document found (when named by id) and let through by the
+/// gate; or the answer refusing it.
+async fn admit(
+    state: &AppState,
+    incoming: Incoming,
+    media: Media,
+) -> Result<(async_graphql::Request, Option<Registering>, Pass), Response> {
+    let (mut request, registering) = named_document(state, incoming)
+        .await
+        .map_err(|error| refused(None, error, media))?;
+    match state.gate.prepare(&mut request) {
+        Ok(pass) => Ok((request, registering, pass)),
+        Err(error) => Err(refused(Some(&request), error, media)),
+    }
 }
 
 /// A batch (a JSON array of operations): each is checked as one operation would be,
@@ -381,13 +393,9 @@ pub async fn get(
         Ok(incoming) => incoming,
         Err(refusal) => return refusal.into_response(media),
     };
-    let (mut request, registering) = match named_document(&state, incoming).await {
-        Ok(named) => named,
-        Err(error) => return refused(None, error, media),
-    };
-    let pass = match state.gate.prepare(&mut request) {
-        Ok(pass) => pass,
-        Err(error) => return refused(Some(&request), error, media),
+    let (mut request, registering, pass) = match admit(&state, incoming, media).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
     };
     if !is_query(&mut request) {
         let refusal = Refusal {
