@@ -124,6 +124,7 @@ fn direct_pool(settings: &Settings) -> db::PoolSettings {
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    db::log_statement_values(settings.log_sql_values);
     let trusted = match &settings.trusted_documents {
         Some(path) => TrustedDocuments::load(path)?,
         None => TrustedDocuments::default(),

@@ -238,6 +238,11 @@ pub struct Settings {
     /// read-only replicas, and deployments that run `relgql migrate up` as a step).
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub migrate_on_start: bool,
+    /// Log each SQL statement of a request with its values (target `relgql::sql`):
+    /// the exact SQL, to replay or debug. The values are the data (password hashes
+    /// too): not for production.
+    #[arg(long, env = "LOG_SQL_VALUES", default_value_t = false, global = true)]
+    pub log_sql_values: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

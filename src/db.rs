@@ -1,7 +1,7 @@
 //! Database connections: the pool, and the per-request handle that counts statements.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -834,6 +834,17 @@ impl Counting<DatabaseTransaction> {
     }
 }
 
+/// Whether requests' statements are logged whole, with their values (`LOG_SQL_VALUES`).
+static LOG_VALUES: AtomicBool = AtomicBool::new(false);
+
+/// Logs every statement a request sends with its values inlined, at `info` under
+/// the target `relgql::sql`: the exact SQL, to replay (`bench/run` measures its floor
+/// so) or to debug. The values are the data itself, password hashes included: for
+/// diagnosis, not for production logs.
+pub fn log_statement_values(on: bool) {
+    LOG_VALUES.store(on, Ordering::Relaxed);
+}
+
 /// The connections of `db`'s pool now: lent out, and free.
 pub fn pool_connections(db: &DatabaseConnection) -> PoolConnections {
     let (size, idle) = match db.get_database_backend() {
@@ -865,7 +876,11 @@ impl<C> Counting<C> {
 
     fn sent(&self, stmt: &Statement) {
         self.statements.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(sql = %stmt.sql, "statement");
+        if LOG_VALUES.load(Ordering::Relaxed) {
+            tracing::info!(target: "relgql::sql", statement = %stmt, "statement");
+        } else {
+            tracing::debug!(sql = %stmt.sql, "statement");
+        }
     }
 }
 

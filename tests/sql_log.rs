@@ -1,0 +1,58 @@
+//! `LOG_SQL_VALUES`: each statement of a request logged whole, its values inlined,
+//! only when asked (`bench/run` replays what it logs).
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{Backend, TestApp};
+
+/// Everything logged, into one shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_are_logged_with_their_values_only_when_asked() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("warn,relgql::sql=info")
+        .with_writer(move || writer.clone())
+        .init();
+    let app = TestApp::with_fixture(Backend::Sqlite).await;
+    let query = |needle: &str| {
+        format!("{{ posts(filter: {{title: {{contains: \"{needle}\"}}}}) {{ totalCount }} }}")
+    };
+
+    relgql::db::log_statement_values(true);
+    app.data(&query("needle-one")).await;
+    let logged = captured.take();
+    let line = logged
+        .lines()
+        .find(|line| line.contains("needle-one"))
+        .unwrap_or_else(|| panic!("the statement with its value: {logged}"));
+    assert!(line.contains("SELECT") && line.contains("relgql::sql"), "{line}");
+
+    relgql::db::log_statement_values(false);
+    app.data(&query("needle-two")).await;
+    let logged = captured.take();
+    assert!(!logged.contains("needle-two"), "logged though off: {logged}");
+}
