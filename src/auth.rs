@@ -42,7 +42,14 @@ pub struct Tokens {
     reloaded: Mutex<Option<Instant>>,
     /// Accounts seen to exist, and when.
     accounts: Mutex<HashMap<i32, Instant>>,
+    /// Tokens whose signature has been checked, with their user and expiry (Unix
+    /// seconds): a client sends the same token with every request, and checking
+    /// the signature again was 5% of a point lookup's instructions.
+    verified: Mutex<HashMap<String, (i32, i64)>>,
 }
+
+/// How many checked tokens are remembered; when full, the memory starts over.
+const MOST_VERIFIED: usize = 10_000;
 
 /// The keys in force: the newest signs, every one verifies.
 struct KeyRing {
@@ -134,6 +141,7 @@ impl Tokens {
             db,
             reloaded: Mutex::new(None),
             accounts: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -223,6 +231,11 @@ impl Tokens {
     /// The user id of a validly signed, unexpired token; `UNAUTHENTICATED` for any
     /// other. The account is not looked up: see [`authenticate`](Self::authenticate).
     pub fn verify(&self, token: &str) -> Result<i32, ApiError> {
+        self.verified_claims(token).map(|(user, _)| user)
+    }
+
+    /// The user and expiry of `token`, checked against the keys held now.
+    fn verified_claims(&self, token: &str) -> Result<(i32, i64), ApiError> {
         self.verify_with(&self.ring(), token)
             .map_err(|rejected| match rejected {
                 Rejected::UnknownKey => invalid(),
@@ -230,7 +243,7 @@ impl Tokens {
             })
     }
 
-    fn verify_with(&self, ring: &KeyRing, token: &str) -> Result<i32, Rejected> {
+    fn verify_with(&self, ring: &KeyRing, token: &str) -> Result<(i32, i64), Rejected> {
         let key = match &ring.verifying[..] {
             [(None, key)] => key,
             keys => {
@@ -253,10 +266,12 @@ impl Tokens {
                     "{reason}: sign in again"
                 )))
             })?;
-        data.claims
+        let user = data
+            .claims
             .sub
             .parse()
-            .map_err(|_| Rejected::Invalid(invalid()))
+            .map_err(|_| Rejected::Invalid(invalid()))?;
+        Ok((user, data.claims.exp))
     }
 
     /// The user of a valid token whose account exists; `UNAUTHENTICATED` otherwise.
@@ -264,19 +279,37 @@ impl Tokens {
     /// A token signed with a key this instance has not read yet (made by a rotation
     /// elsewhere) has the keys read again, at most once a second.
     pub async fn authenticate(&self, token: &str) -> Result<i32, ApiError> {
-        let user = match self.verify_with(&self.ring(), token) {
-            Ok(user) => user,
-            Err(Rejected::Invalid(error)) => return Err(error),
-            Err(Rejected::UnknownKey) => {
-                if !self.may_reload() {
-                    return Err(invalid());
+        let now = chrono::Utc::now().timestamp();
+        let remembered = self.verified().get(token).copied();
+        let user = match remembered {
+            Some((user, expires)) if now < expires => user,
+            _ => {
+                let (user, expires) = match self.verify_with(&self.ring(), token) {
+                    Ok(verified) => verified,
+                    Err(Rejected::Invalid(error)) => return Err(error),
+                    Err(Rejected::UnknownKey) => {
+                        if !self.may_reload() {
+                            return Err(invalid());
+                        }
+                        self.reload().await.map_err(ApiError::internal)?;
+                        self.verified_claims(token)?
+                    }
+                };
+                let mut verified = self.verified();
+                if verified.len() >= MOST_VERIFIED {
+                    verified.clear();
                 }
-                self.reload().await.map_err(ApiError::internal)?;
-                self.verify(token)?
+                verified.insert(token.to_owned(), (user, expires));
+                user
             }
         };
         self.account_exists(user).await?;
         Ok(user)
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i32, i64)>> {
+        // The map holds no invariant a panicking holder could break.
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn may_reload(&self) -> bool {
@@ -406,6 +439,25 @@ mod tests {
             .unwrap();
         assert!(tokens.verify(&expired).is_err());
         assert!(tokens.verify("not.a.token").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_checked_token_is_remembered_until_it_expires() {
+        let tokens = tokens();
+        let token = tokens.issue(42).unwrap();
+        assert_eq!(tokens.authenticate(&token).await.unwrap(), 42);
+        let (user, expires) = tokens.verified()[&token];
+        assert_eq!(user, 42);
+        assert!(expires > chrono::Utc::now().timestamp());
+        // What is remembered answers without the signature being checked again...
+        let now = chrono::Utc::now().timestamp();
+        tokens.verified().insert("remembered".into(), (7, now + 60));
+        assert_eq!(tokens.authenticate("remembered").await.unwrap(), 7);
+        // ...until its expiry, when the token is checked again (and here refused).
+        tokens.verified().insert("lapsed".into(), (7, now));
+        assert!(tokens.authenticate("lapsed").await.is_err());
+        assert!(tokens.authenticate("never.seen.before").await.is_err());
+        assert!(!tokens.verified().contains_key("never.seen.before"));
     }
 
     #[tokio::test]

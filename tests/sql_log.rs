@@ -49,10 +49,16 @@ async fn statements_are_logged_with_their_values_only_when_asked() {
         .lines()
         .find(|line| line.contains("needle-one"))
         .unwrap_or_else(|| panic!("the statement with its value: {logged}"));
-    assert!(line.contains("SELECT") && line.contains("relgql::sql"), "{line}");
+    assert!(
+        line.contains("SELECT") && line.contains("relgql::sql"),
+        "{line}"
+    );
 
     relgql::db::log_statement_values(false);
     app.data(&query("needle-two")).await;
     let logged = captured.take();
-    assert!(!logged.contains("needle-two"), "logged though off: {logged}");
+    assert!(
+        !logged.contains("needle-two"),
+        "logged though off: {logged}"
+    );
 }
