@@ -707,14 +707,17 @@ async fn with_asynchronous_replication_and_the_standby_held_back_the_check_sees_
         "postgres://postgres@127.0.0.1:{}/relgql",
         cluster.nodes[1 - leader].port
     );
-    let standby = relgql::db::connect(&standby, 1).await.expect("the standby");
+    // Until the standby has replayed `CREATE DATABASE`, connecting to it fails.
     wait_until(
         "the standby to replay the demo data",
         Duration::from_secs(30),
         || {
             let standby = &standby;
             async move {
-                standby
+                let Ok(standby) = relgql::db::connect(standby, 1).await else {
+                    return false;
+                };
+                let posts = standby
                     .query_one_raw(Statement::from_string(
                         DbBackend::Postgres,
                         "SELECT count(*) FROM posts",
@@ -722,8 +725,9 @@ async fn with_asynchronous_replication_and_the_standby_held_back_the_check_sees_
                     .await
                     .ok()
                     .flatten()
-                    .and_then(|row| row.try_get_by_index::<i64>(0).ok())
-                    .is_some_and(|posts| posts > 0)
+                    .and_then(|row| row.try_get_by_index::<i64>(0).ok());
+                standby.close().await.ok();
+                posts.is_some_and(|posts| posts > 0)
             }
         },
     )
