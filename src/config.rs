@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use crate::telemetry::LogFormat;
+
 /// The default of `MAX_PAGE_SIZE`.
 pub const DEFAULT_MAX_PAGE_SIZE: u32 = 100;
 /// The default of `DEFAULT_PAGE_SIZE`.
@@ -331,15 +333,6 @@ pub enum Pooler {
     None,
     /// A pooler that lends a session per transaction (pgbouncer's transaction mode).
     Transaction,
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
 }
 
 /// The subcommands of `relgql`.
