@@ -3,30 +3,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{Backend, TestApp};
+use common::{Backend, CapturedLog, TestApp};
 use serde_json::json;
-
-/// Everything logged, into one shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_token_or_secret_is_logged() {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let writer = captured.clone();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -79,7 +61,7 @@ async fn no_password_token_or_secret_is_logged() {
     app.request(Some(&forged), "{ viewer { id } }", json!({}))
         .await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.take();
     assert!(
         log.contains("signed in") && log.contains("sign-in failed"),
         "the capture works: {log}"

@@ -621,3 +621,25 @@ pub fn assert_timed_out(body: &Value, why: &str) {
 pub fn gid(type_name: &str, id: i32) -> String {
     relgql::engine::ids::encode(type_name, id).0
 }
+
+/// Everything a test's tracing subscriber writes, into one shared buffer.
+#[derive(Clone, Default)]
+pub struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// What was written since the last take.
+    pub fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).expect("UTF-8 logs")
+    }
+}
