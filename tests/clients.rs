@@ -19,8 +19,11 @@ fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
-/// Installs the lockfile's packages when they are missing or older than it.
+/// Installs the lockfile's packages when they are missing or older than it, one
+/// test at a time: two `npm ci` in one directory remove each other's files.
 fn ensure_packages() {
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scripts();
     let modified = |path: &str| {
         std::fs::metadata(dir.join(path))
