@@ -115,7 +115,7 @@ pub trait OrderTerm: InputType + Send + Sync {
 }
 
 /// How a row reaches many related rows: the shape of a to-many relation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Link {
     /// The related rows hold a foreign key to this one (a user's posts: `posts.user_id`).
     Children {

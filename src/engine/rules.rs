@@ -23,7 +23,7 @@ use crate::engine::listing::{ColumnOf, Table};
 use crate::engine::loaders::Follows;
 
 /// Who reads: anyone, or a signed-in user (whom the statements may find an admin).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Reader {
     /// No token.
     #[default]

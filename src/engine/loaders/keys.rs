@@ -137,13 +137,7 @@ impl<R: ToOne> Loader<One<R>> for SqlLoader {
             groups.entry(&key.joins).or_default().push(key.value);
         }
         let rows = try_join_all(groups.iter().map(|(joins, values)| {
-            sql::rows_by::<R>(
-                &self.db,
-                self.reader,
-                values,
-                joins.as_deref(),
-                &self.primed,
-            )
+            sql::rows_by::<R>(&self.db, self.reader, values, joins.as_ref(), &self.primed)
         }))
         .await?;
         let mut found = HashMap::with_capacity(keys.len());

@@ -17,6 +17,7 @@ mod keys;
 mod page;
 mod scheduler;
 pub mod sql;
+mod statement_cache;
 
 use std::sync::Arc;
 

@@ -22,6 +22,8 @@
 //! page's rows only. Window functions run on SQLite 3.25+, PostgreSQL and
 //! MariaDB 10.2+ / MySQL 8 alike.
 
+use std::sync::Arc;
+
 use entity::FromRowAt;
 use foldhash::{HashMap, HashMapExt};
 use sea_orm::sea_query::{
@@ -32,6 +34,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, IdenStatic, Iterable, QueryResu
 
 use super::fold::Fold;
 use super::page::{EdgeData, Page};
+use super::statement_cache::{self, Shape, ShapeArgs};
 use super::{Joins, JoinsReader, Primed, PrimedRows, ToOne};
 use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::engine::pagination::{OrderDirection, Ordering};
@@ -47,28 +50,46 @@ const PAGE: &str = "page";
 
 type ColumnRef = (DynIden, DynIden);
 
+/// The statements, as the shapes of the statement cache name them.
+struct ListPage;
+struct RowsBy;
+struct CountAll;
+struct RelatedPages;
+struct RelatedCounts;
+
 /// A page of a top-level list; the rows its joins read go into `primed`.
 pub async fn list_page<T: Listed>(
     db: &impl ConnectionTrait,
     reader: Reader,
-    args: &ListArgs<T>,
+    args: &Arc<ListArgs<T>>,
     primed: &Primed,
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
-    let mut query = Query::select();
-    query.from_as(T::Entity::default(), t0());
-    select_table::<T>(&mut query, reader, &t0(), "", args.omitted);
-    if let Some(joins) = &args.joins {
-        joins.apply(&mut query, &t0(), reader);
-    }
-    where_listed(&mut query, reader, args, None);
-    for (value, order) in order_terms::<T>(reader, &args.window.read_order()) {
-        query.order_by_expr(value, order);
-    }
-    query.limit(args.rows_read());
+    let backend = db.get_database_backend();
+    let shape = Shape::of::<(ListPage, T)>(
+        backend,
+        reader,
+        None,
+        0,
+        Some(args.clone() as Arc<dyn ShapeArgs>),
+    );
+    let query = statement_cache::statement(shape, &[], |_| {
+        let mut query = Query::select();
+        query.from_as(T::Entity::default(), t0());
+        select_table::<T>(&mut query, reader, &t0(), "", args.omitted);
+        if let Some(joins) = &args.joins {
+            joins.apply(&mut query, &t0(), reader);
+        }
+        where_listed(&mut query, reader, args, None);
+        for (value, order) in order_terms::<T>(reader, &args.window.read_order()) {
+            query.order_by_expr(value, order);
+        }
+        query.limit(args.rows_read());
+        query
+    });
     let mut page = Page::default();
     let mut read = PrimedRows::default();
     let mut joins = args.joins.as_deref().map(Joins::reader);
-    for row in db.query_all(&query).await? {
+    for row in db.query_all_raw(query).await? {
         if page.rows.len() as u64 == args.window.limit {
             page.has_more = true;
             break;
@@ -92,10 +113,16 @@ pub async fn rows_by<R: ToOne>(
     db: &impl ConnectionTrait,
     reader: Reader,
     values: &[i32],
-    joins: Option<&Joins>,
+    joins: Option<&Arc<Joins>>,
     primed: &Primed,
 ) -> Result<HashMap<i32, R::Target>, DbErr> {
-    let query = rows_by_statement::<R>(db.get_database_backend(), reader, values, joins);
+    let backend = db.get_database_backend();
+    let args = joins.map(|joins| joins.clone() as Arc<dyn ShapeArgs>);
+    let shape = Shape::of::<(RowsBy, R)>(backend, reader, None, values.len(), args);
+    let query = statement_cache::statement(shape, values, |values| {
+        rows_by_statement::<R>(backend, reader, values, joins.map(|j| &**j))
+    });
+    let joins = joins.map(|j| &**j);
     let mut found = HashMap::with_capacity(values.len());
     let mut read = PrimedRows::default();
     let mut fold = folded::<R>(joins).map(Fold::reader);
@@ -103,7 +130,7 @@ pub async fn rows_by<R: ToOne>(
     // The table's columns come first, but for the hidden ones.
     let hidden = <R::Target as Table>::hidden();
     let key_at = column_at::<R::Target>(R::column().as_str(), hidden)?;
-    for row in db.query_all(&query).await? {
+    for row in db.query_all_raw(query).await? {
         if let Some(fold) = &mut fold {
             fold.read(&row)?;
         }
@@ -159,17 +186,28 @@ pub fn rows_by_statement<R: ToOne>(
 pub async fn count_all<T: Listed>(
     db: &impl ConnectionTrait,
     reader: Reader,
-    args: &ListArgs<T>,
+    args: &Arc<ListArgs<T>>,
 ) -> Result<i64, DbErr> {
-    let mut query = Query::select();
-    query
-        .from_as(T::Entity::default(), t0())
-        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
-        .cond_where(args.condition.clone());
-    if let Some(rule) = rules::visible::<T>(reader, &t0(), None) {
-        query.cond_where(rule);
-    }
-    let row = db.query_one(&query).await?;
+    let backend = db.get_database_backend();
+    let shape = Shape::of::<(CountAll, T)>(
+        backend,
+        reader,
+        None,
+        0,
+        Some(args.clone() as Arc<dyn ShapeArgs>),
+    );
+    let query = statement_cache::statement(shape, &[], |_| {
+        let mut query = Query::select();
+        query
+            .from_as(T::Entity::default(), t0())
+            .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
+            .cond_where(args.condition.clone());
+        if let Some(rule) = rules::visible::<T>(reader, &t0(), None) {
+            query.cond_where(rule);
+        }
+        query
+    });
+    let row = db.query_one_raw(query).await?;
     row.map_or(Ok(0), |row| row.try_get("", COUNT))
 }
 
@@ -181,27 +219,38 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     reader: Reader,
     link: &Link,
     parents: &[i32],
-    args: &ListArgs<T>,
+    args: &Arc<ListArgs<T>>,
     primed: &Primed,
 ) -> Result<HashMap<i32, Page<T, E>>, DbErr> {
     if parents.is_empty() {
         return Ok(HashMap::new());
     }
-    let inner = ranked_rows::<T, E>(db.get_database_backend(), reader, link, parents, args, "");
-    let page_alias = Alias::new(PAGE).into_iden();
-    let mut outer = Query::select();
-    outer
-        .column((page_alias.clone(), Asterisk))
-        .from_subquery(inner, page_alias.clone());
-    if let Some(joins) = &args.joins {
-        joins.apply(&mut outer, &page_alias, reader);
-    }
-    outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(args.rows_read()));
+    let backend = db.get_database_backend();
+    let shape = Shape::of::<(RelatedPages, T, E)>(
+        backend,
+        reader,
+        Some(link),
+        parents.len(),
+        Some(args.clone() as Arc<dyn ShapeArgs>),
+    );
+    let outer = statement_cache::statement(shape, parents, |parents| {
+        let inner = ranked_rows::<T, E>(backend, reader, link, parents, args, "");
+        let page_alias = Alias::new(PAGE).into_iden();
+        let mut outer = Query::select();
+        outer
+            .column((page_alias.clone(), Asterisk))
+            .from_subquery(inner, page_alias.clone());
+        if let Some(joins) = &args.joins {
+            joins.apply(&mut outer, &page_alias, reader);
+        }
+        outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(args.rows_read()));
+        outer
+    });
 
     let mut pages = PageReader::new("", args);
     let mut read = PrimedRows::default();
     let mut joins = args.joins.as_deref().map(Joins::reader);
-    for row in db.query_all(&outer).await? {
+    for row in db.query_all_raw(outer).await? {
         pages.read(&row, joins.as_mut(), &mut read)?;
     }
     primed.extend(read);
@@ -418,22 +467,33 @@ pub async fn related_counts<T: Listed>(
     reader: Reader,
     link: &Link,
     parents: &[i32],
-    args: &ListArgs<T>,
+    args: &Arc<ListArgs<T>>,
 ) -> Result<HashMap<i32, i64>, DbErr> {
     if parents.is_empty() {
         return Ok(HashMap::new());
     }
-    let (mut query, parent) = related_source::<T>(link, parents);
-    query
-        .expr_as(Expr::col(parent.clone()), Alias::new(PARENT))
-        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
-        .cond_where(args.condition.clone())
-        .group_by_col(parent);
-    if let Some(rule) = rules::visible::<T>(reader, &t0(), reached_by(link).as_deref()) {
-        query.cond_where(rule);
-    }
+    let backend = db.get_database_backend();
+    let shape = Shape::of::<(RelatedCounts, T)>(
+        backend,
+        reader,
+        Some(link),
+        parents.len(),
+        Some(args.clone() as Arc<dyn ShapeArgs>),
+    );
+    let query = statement_cache::statement(shape, parents, |parents| {
+        let (mut query, parent) = related_source::<T>(link, parents);
+        query
+            .expr_as(Expr::col(parent.clone()), Alias::new(PARENT))
+            .expr_as(Func::count(Expr::col(Asterisk)), Alias::new(COUNT))
+            .cond_where(args.condition.clone())
+            .group_by_col(parent);
+        if let Some(rule) = rules::visible::<T>(reader, &t0(), reached_by(link).as_deref()) {
+            query.cond_where(rule);
+        }
+        query
+    });
     let mut counts = HashMap::with_capacity(parents.len());
-    for row in db.query_all(&query).await? {
+    for row in db.query_all_raw(query).await? {
         counts.insert(row.try_get("", PARENT)?, row.try_get("", COUNT)?);
     }
     Ok(counts)
