@@ -611,20 +611,12 @@ impl Held {
     }
 
     /// The slot, holding a connection (a warm one, or else one from the pool).
-    ///
-    /// The pool's wait is boxed: its future is kilobytes, which every statement's
-    /// future would otherwise carry and copy whole, where only a request's first
-    /// statement waits on the pool.
     async fn connection(&self) -> Result<Slot<'_>, DbErr> {
         let mut slot = self.conn.lock().await;
         if slot.is_none() {
             let conn = match self.warm.take().await {
                 Some(warm) => ReaderConnection::Warm(warm),
-                None => {
-                    let _waiting = METRICS.waiting_for_connection();
-                    let acquired = Box::pin(self.pool.acquire()).await;
-                    ReaderConnection::Pooled(acquired.map_err(acquire_error)?)
-                }
+                None => ReaderConnection::Pooled(pooled_connection(&self.pool).await?),
             };
             *slot = Some(Reader { conn, busy: false });
         }
@@ -811,6 +803,15 @@ fn statement(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
+/// A connection from `pool`, counted as waited for while it is.
+///
+/// The wait is boxed: its future is kilobytes, which every statement's future
+/// would otherwise carry and copy whole, where few statements wait on the pool.
+async fn pooled_connection(pool: &PgPool) -> Result<PoolConnection<Postgres>, DbErr> {
+    let _waiting = METRICS.waiting_for_connection();
+    Box::pin(pool.acquire()).await.map_err(acquire_error)
+}
+
 fn acquire_error(error: sqlx::Error) -> DbErr {
     match error {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
@@ -979,9 +980,7 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
             return held.execute(stmt).await;
         }
         if let Some((pool, pooling)) = &self.pooled {
-            let waiting = METRICS.waiting_for_connection();
-            let mut conn = pool.acquire().await.map_err(acquire_error)?;
-            drop(waiting);
+            let mut conn = pooled_connection(pool).await?;
             let done = pooling.execute(&mut conn, stmt).await;
             return Ok(done
                 .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))?
@@ -1015,9 +1014,7 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
             return held.query_all(stmt).await;
         }
         if let Some((pool, pooling)) = &self.pooled {
-            let waiting = METRICS.waiting_for_connection();
-            let mut conn = pool.acquire().await.map_err(acquire_error)?;
-            drop(waiting);
+            let mut conn = pooled_connection(pool).await?;
             let rows = pooling.fetch_all(&mut conn, stmt).await;
             let rows = rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
             return Ok(rows.into_iter().map(QueryResult::from).collect());
