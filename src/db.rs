@@ -846,6 +846,27 @@ pub fn log_statement_values(on: bool) {
     LOG_VALUES.store(on, Ordering::Relaxed);
 }
 
+/// The values of `stmt`, in the order of its placeholders, each as the SQL literal
+/// its database reads it from: a JSON array, for a replay to bind them as relgql does.
+fn value_literals(stmt: &Statement) -> String {
+    use sea_orm::sea_query::{
+        MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder,
+    };
+    let values = stmt.values.iter().flat_map(|values| &values.0);
+    let literals: Vec<String> = match stmt.db_backend {
+        DbBackend::Postgres => values
+            .map(|v| PostgresQueryBuilder.value_to_string(v))
+            .collect(),
+        DbBackend::MySql => values
+            .map(|v| MysqlQueryBuilder.value_to_string(v))
+            .collect(),
+        _ => values
+            .map(|v| SqliteQueryBuilder.value_to_string(v))
+            .collect(),
+    };
+    serde_json::to_string(&literals).unwrap_or_default()
+}
+
 /// The connections of `db`'s pool now: lent out, and free.
 pub fn pool_connections(db: &DatabaseConnection) -> PoolConnections {
     let (size, idle) = match db.get_database_backend() {
@@ -878,7 +899,13 @@ impl<C> Counting<C> {
     fn sent(&self, stmt: &Statement) {
         self.statements.fetch_add(1, Ordering::Relaxed);
         if LOG_VALUES.load(Ordering::Relaxed) {
-            tracing::info!(target: "relgql::sql", statement = %stmt, "statement");
+            tracing::info!(
+                target: "relgql::sql",
+                statement = %stmt,
+                sql = %stmt.sql,
+                values = %value_literals(stmt),
+                "statement"
+            );
         } else {
             tracing::debug!(sql = %stmt.sql, "statement");
         }

@@ -1,5 +1,5 @@
 //! `LOG_SQL_VALUES`: each statement of a request logged whole, its values inlined,
-//! only when asked (`bench/run` replays what it logs).
+//! and as sent, its values apart, only when asked (`bench/run` replays what it logs).
 
 mod common;
 
@@ -29,6 +29,9 @@ async fn statements_are_logged_with_their_values_only_when_asked() {
         line.contains("SELECT") && line.contains("relgql::sql"),
         "{line}"
     );
+    // The text as sent, with its placeholder, and the value bound to it apart.
+    assert!(line.contains("LIKE ?") || line.contains("LIKE $"), "{line}");
+    assert!(line.contains(r#"["'%needle-one%'","TRUE"]"#), "{line}");
 
     relgql::db::log_statement_values(false);
     app.data(&query("needle-two")).await;
