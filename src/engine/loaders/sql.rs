@@ -65,13 +65,7 @@ pub async fn list_page<T: Listed>(
     primed: &Primed,
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
     let backend = db.get_database_backend();
-    let shape = Shape::of::<(ListPage, T)>(
-        backend,
-        reader,
-        None,
-        0,
-        Some(args.clone() as Arc<dyn ShapeArgs>),
-    );
+    let shape = list_shape::<ListPage, T>(backend, reader, None, 0, args);
     let query = statement_cache::statement(shape, &[], |_| {
         let mut query = Query::select();
         query.from_as(T::Entity::default(), t0());
@@ -189,13 +183,7 @@ pub async fn count_all<T: Listed>(
     args: &Arc<ListArgs<T>>,
 ) -> Result<i64, DbErr> {
     let backend = db.get_database_backend();
-    let shape = Shape::of::<(CountAll, T)>(
-        backend,
-        reader,
-        None,
-        0,
-        Some(args.clone() as Arc<dyn ShapeArgs>),
-    );
+    let shape = list_shape::<CountAll, T>(backend, reader, None, 0, args);
     let query = statement_cache::statement(shape, &[], |_| {
         let mut query = Query::select();
         query
@@ -226,13 +214,8 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let shape = Shape::of::<(RelatedPages, T, E)>(
-        backend,
-        reader,
-        Some(link),
-        parents.len(),
-        Some(args.clone() as Arc<dyn ShapeArgs>),
-    );
+    let shape =
+        list_shape::<(RelatedPages, E), T>(backend, reader, Some(link), parents.len(), args);
     let outer = statement_cache::statement(shape, parents, |parents| {
         let inner = ranked_rows::<T, E>(backend, reader, link, parents, args, "");
         let page_alias = Alias::new(PAGE).into_iden();
@@ -473,13 +456,7 @@ pub async fn related_counts<T: Listed>(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let shape = Shape::of::<(RelatedCounts, T)>(
-        backend,
-        reader,
-        Some(link),
-        parents.len(),
-        Some(args.clone() as Arc<dyn ShapeArgs>),
-    );
+    let shape = list_shape::<RelatedCounts, T>(backend, reader, Some(link), parents.len(), args);
     let query = statement_cache::statement(shape, parents, |parents| {
         let (mut query, parent) = related_source::<T>(link, parents);
         query
@@ -497,6 +474,17 @@ pub async fn related_counts<T: Listed>(
         counts.insert(row.try_get("", PARENT)?, row.try_get("", COUNT)?);
     }
     Ok(counts)
+}
+
+/// The shape of statement `S` (a marker) over the rows of `T` and a connection's `args`.
+fn list_shape<S: 'static, T: Listed>(
+    backend: DbBackend,
+    reader: Reader,
+    link: Option<&Link>,
+    parents: usize,
+    args: &Arc<ListArgs<T>>,
+) -> Shape {
+    Shape::of::<(S, T)>(backend, reader, link, parents, Some(args.clone()))
 }
 
 fn t0() -> DynIden {
