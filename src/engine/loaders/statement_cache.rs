@@ -123,6 +123,20 @@ struct Written {
 }
 
 impl Written {
+    /// About how much memory it holds.
+    fn bytes(&self) -> usize {
+        let texts: usize = (self.values.iter())
+            .map(|value| match value {
+                Value::String(Some(text)) => text.len(),
+                _ => 0,
+            })
+            .sum();
+        self.sql.len()
+            + texts
+            + self.values.len() * std::mem::size_of::<Value>()
+            + self.places.len() * std::mem::size_of::<(usize, usize)>()
+    }
+
     /// The statement for `parents`.
     fn with(&self, backend: DbBackend, parents: &[i32]) -> Statement {
         let mut values = self.values.clone();
@@ -146,12 +160,41 @@ enum Entry {
     NotKept,
 }
 
-/// Shapes kept at most; past that the cache starts again empty.
+/// Shapes known at most, and bytes of statements kept at most (a page over
+/// hundreds of parents keeps as many values); past either the cache starts again
+/// empty.
 const MOST_SHAPES: usize = 4_096;
+const MOST_BYTES: usize = 4 * 1024 * 1024;
 
-static SHAPES: LazyLock<Mutex<HashMap<Shape, Entry>>> = LazyLock::new(Default::default);
+/// The shapes seen, and the bytes their kept statements hold.
+#[derive(Default)]
+struct Shapes {
+    entries: HashMap<Shape, Entry>,
+    kept_bytes: usize,
+}
 
-fn shapes() -> std::sync::MutexGuard<'static, HashMap<Shape, Entry>> {
+impl Shapes {
+    fn get(&self, shape: &Shape) -> Option<&Entry> {
+        self.entries.get(shape)
+    }
+
+    fn insert(&mut self, shape: Shape, entry: Entry) {
+        let bytes = match &entry {
+            Entry::Kept(written) => written.bytes(),
+            Entry::SeenOnce | Entry::NotKept => 0,
+        };
+        if self.entries.len() >= MOST_SHAPES || self.kept_bytes + bytes > MOST_BYTES {
+            self.entries.clear();
+            self.kept_bytes = 0;
+        }
+        self.kept_bytes += bytes;
+        self.entries.insert(shape, entry);
+    }
+}
+
+static SHAPES: LazyLock<Mutex<Shapes>> = LazyLock::new(Default::default);
+
+fn shapes() -> std::sync::MutexGuard<'static, Shapes> {
     // The map holds no invariant a panicking holder could break.
     SHAPES
         .lock()
@@ -175,9 +218,6 @@ pub(super) fn statement(
             Some(Entry::NotKept) => None,
             Some(Entry::SeenOnce) => Some(Err(())),
             None => {
-                if shapes.len() >= MOST_SHAPES {
-                    shapes.clear();
-                }
                 shapes.insert(shape, Entry::SeenOnce);
                 return backend.build(&write(parents));
             }
@@ -319,6 +359,31 @@ mod tests {
             Some(Entry::Kept(_))
         );
         assert!(kept, "kept after its second use");
+    }
+
+    #[test]
+    fn the_kept_statements_stay_within_their_bytes() {
+        let mut cache = Shapes::default();
+        let parents = 500;
+        let written = Arc::new(learn(DbBackend::Postgres, parents, &by_ids(0)).expect("learnt"));
+        let each = written.bytes();
+        assert!(each > parents * std::mem::size_of::<Value>(), "{each}");
+        let fits = MOST_BYTES / each;
+        for reader in 0..=fits as i32 {
+            let shape = shape::<ByIds>(Reader::User(reader), parents);
+            cache.insert(shape, Entry::Kept(written.clone()));
+            assert!(
+                cache.kept_bytes <= MOST_BYTES,
+                "{} bytes kept",
+                cache.kept_bytes
+            );
+        }
+        assert_eq!(cache.entries.len(), 1, "started again once full");
+        assert!(
+            cache
+                .get(&shape::<ByIds>(Reader::User(fits as i32), parents))
+                .is_some()
+        );
     }
 
     #[test]
