@@ -2,9 +2,9 @@
 //!
 //! A loader's statement is the same text every time for the same types, reader,
 //! arguments and number of parents; only the parents' ids differ. Writing it through
-//! SeaQuery's builders costs a point lookup about a third of the service's own work
-//! (see bench/README.md), so the text is kept, with its values, and a request with
-//! that shape only puts its parents' ids in their places.
+//! SeaQuery's builders is a large part of a point lookup's own work (see
+//! bench/README.md), so the text is kept, with its values, and a request with that
+//! shape only puts its parents' ids in their places.
 //!
 //! Where the ids go is found, not declared: the statement is written twice with two
 //! sets of stand-in ids, and a value that differs between the two in the way the
