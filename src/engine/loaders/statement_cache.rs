@@ -362,6 +362,18 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_statement_counts_its_text_values_strings_and_places() {
+        let written = Written {
+            sql: "x".repeat(100),
+            values: vec![Value::Int(Some(1)), Value::String(Some("abcd".into()))],
+            places: vec![(0, 0)],
+        };
+        let value = std::mem::size_of::<Value>();
+        let place = std::mem::size_of::<(usize, usize)>();
+        assert_eq!(written.bytes(), 100 + 4 + 2 * value + place);
+    }
+
+    #[test]
     fn the_kept_statements_stay_within_their_bytes() {
         let mut cache = Shapes::default();
         let parents = 500;
