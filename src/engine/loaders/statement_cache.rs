@@ -389,6 +389,14 @@ mod tests {
                 "{} bytes kept",
                 cache.kept_bytes
             );
+            if (reader as usize) < fits {
+                assert_eq!(
+                    cache.entries.len(),
+                    reader as usize + 1,
+                    "kept while they fit"
+                );
+                assert_eq!(cache.kept_bytes, cache.entries.len() * each);
+            }
         }
         assert_eq!(cache.entries.len(), 1, "started again once full");
         assert!(
