@@ -151,6 +151,7 @@ impl Written {
     }
 }
 
+#[derive(Clone)]
 enum Entry {
     /// Written once, as it was asked for: a shape seen once may never come again,
     /// and learning where its ids go takes two writings.
@@ -211,21 +212,20 @@ pub(super) fn statement(
     write: impl Fn(&[i32]) -> SelectStatement,
 ) -> Statement {
     let backend = shape.backend;
-    let written = {
+    let entry = {
         let mut shapes = shapes();
         match shapes.get(&shape) {
-            Some(Entry::Kept(written)) => Some(Ok(written.clone())),
-            Some(Entry::NotKept) => None,
-            Some(Entry::SeenOnce) => Some(Err(())),
+            Some(entry) => entry.clone(),
             None => {
                 shapes.insert(shape, Entry::SeenOnce);
                 return backend.build(&write(parents));
             }
         }
     };
-    let statement = match written {
-        Some(Ok(written)) => written.with(backend, parents),
-        Some(Err(())) => match learn(backend, parents.len(), &write) {
+    let statement = match entry {
+        Entry::Kept(written) => written.with(backend, parents),
+        Entry::NotKept => return backend.build(&write(parents)),
+        Entry::SeenOnce => match learn(backend, parents.len(), &write) {
             Some(written) => {
                 let statement = written.with(backend, parents);
                 shapes().insert(shape, Entry::Kept(Arc::new(written)));
@@ -233,10 +233,9 @@ pub(super) fn statement(
             }
             None => {
                 shapes().insert(shape, Entry::NotKept);
-                backend.build(&write(parents))
+                return backend.build(&write(parents));
             }
         },
-        None => return backend.build(&write(parents)),
     };
     debug_assert_eq!(
         statement,
