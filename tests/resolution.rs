@@ -269,7 +269,87 @@ async fn failed_fields_are_left_out_alike(backend: Backend) {
     assert!(post.get("a").is_none(), "{post}");
 }
 
+/// Under a list, a lean object answers a connection from the arguments worked out
+/// for the first parent, without its resolver; a fragment takes every parent
+/// through the resolver. Every connection field of every root's rows answers alike
+/// both ways, with each kind of argument, in the same number of statements.
+async fn connections_under_many_parents_answer_as_their_resolvers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    common::fixture::scaled(&app.db, 6).await;
+    let arguments = [
+        "first: 2",
+        "last: 1, orderBy: [{field: ID, direction: DESC}]",
+        "first: 3, filter: { databaseId: { gt: 2 } }",
+    ];
+    let mut checked = 0;
+    for (type_name, root) in connection_roots(&app).await {
+        for field in connection_fields(&app, &type_name).await {
+            for args in arguments {
+                let selection = format!(
+                    "a: {field}({args}) {{ totalCount nodes {{ id }} }} b: {field}(first: 1) {{ nodes {{ id }} }}"
+                );
+                let plain = format!("{{ {root}(first: 4) {{ nodes {{ {selection} }} }} }}");
+                let fragment = format!(
+                    "{{ {root}(first: 4) {{ nodes {{ ...F }} }} }} fragment F on {type_name} {{ {selection} }}"
+                );
+                let answer = app.data(&plain).await;
+                assert_eq!(answer, app.data(&fragment).await, "{plain}");
+                let nodes = answer[&root]["nodes"].as_array().expect("nodes");
+                assert!(nodes.len() > 1, "{plain}: {answer}");
+                assert_eq!(
+                    app.statements(&plain).await,
+                    app.statements(&fragment).await,
+                    "{plain}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 8 * arguments.len(), "{checked}");
+}
+
+/// Each root connection's row type and root field.
+async fn connection_roots(app: &TestApp) -> Vec<(String, String)> {
+    let data = app
+        .data(r#"{ __type(name: "Query") { fields { name type { ofType { name } } } } }"#)
+        .await;
+    data["__type"]["fields"]
+        .as_array()
+        .expect("root fields")
+        .iter()
+        .filter_map(|field| {
+            let listed = field["type"]["ofType"]["name"]
+                .as_str()?
+                .strip_suffix("Connection")?;
+            Some((listed.to_owned(), field["name"].as_str()?.to_owned()))
+        })
+        .collect()
+}
+
+/// The fields of `type_name` that answer a connection.
+async fn connection_fields(app: &TestApp, type_name: &str) -> Vec<String> {
+    let data = app
+        .data(&format!(
+            r#"{{ __type(name: "{type_name}") {{ fields {{ name type {{ name ofType {{ name }} }} }} }} }}"#
+        ))
+        .await;
+    data["__type"]["fields"]
+        .as_array()
+        .expect("the type has fields")
+        .iter()
+        .filter(|field| {
+            let ty = &field["type"];
+            [&ty["name"], &ty["ofType"]["name"]].iter().any(|name| {
+                name.as_str()
+                    .is_some_and(|name| name.ends_with("Connection"))
+            })
+        })
+        .map(|field| field["name"].as_str().expect("a name").to_owned())
+        .collect()
+}
+
 on_every_backend!(
+    connections_under_many_parents_answer_as_their_resolvers,
     a_plain_selection_and_its_fragment_form_answer_alike,
     repeated_names_merge_their_selections,
     failed_fields_are_left_out_alike,

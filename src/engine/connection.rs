@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::connection::{EmptyFields, PageInfo};
-use async_graphql::{Context, Object, TypeName};
+use async_graphql::{Context, Object, OutputType, ServerResult, TypeName, Value};
 use sea_orm::ModelTrait;
 
 use crate::engine::lean::{Lean, Leaves};
@@ -76,6 +76,23 @@ pub async fn related<R: ToMany>(
     args: Arc<ListArgs<R::Target>>,
 ) -> ApiResult<Connection<R::Target, R::Edge>> {
     Box::pin(related_page::<R>(ctx, parent, args)).await
+}
+
+/// The answer of the connection field `ctx` resolves, of the relation `R` of
+/// `parent`, with arguments worked out already (see [`Leaves::connection`]): as
+/// the field's generated resolver answers.
+pub async fn answer_related<R: ToMany>(
+    ctx: &Context<'_>,
+    parent: i32,
+    args: Arc<ListArgs<R::Target>>,
+) -> ServerResult<Option<Value>> {
+    let connection = related::<R>(ctx, parent, args).await.map_err(|err| {
+        ctx.set_error_path(async_graphql::Error::from(err).into_server_error(ctx.item.pos))
+    })?;
+    let selection = ctx.with_selection_set(&ctx.item.node.selection_set);
+    OutputType::resolve(&connection, &selection, ctx.item)
+        .await
+        .map(Some)
 }
 
 async fn related_page<R: ToMany>(

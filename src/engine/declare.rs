@@ -533,6 +533,23 @@ macro_rules! row_type {
                     }
                 })
             }
+
+            async fn connection(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> Option<async_graphql::ServerResult<Option<async_graphql::Value>>> {
+                match ctx.item.node.name.node.as_str() {
+                    $($(
+                        stringify!([<$many:lower_camel>]) => {
+                            let args = $crate::engine::listing::ListArgs::<$many_target>::worked_out(ctx)?;
+                            Some($crate::engine::connection::answer_related::<[<$name $many:camel>]>(
+                                ctx, self.0.id, args,
+                            ).await)
+                        }
+                    )*)?
+                    _ => None,
+                }
+            }
         }
 
         $(#[doc = $doc])*

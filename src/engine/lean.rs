@@ -27,7 +27,8 @@ use async_graphql::parser::types::{ExecutableDocument, Field, Selection, Selecti
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{
-    ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerError, ServerResult, Value,
+    Context, ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerError,
+    ServerResult, Value,
 };
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -51,10 +52,12 @@ pub struct Written;
 /// schema sees `T` itself.
 pub struct Lean<T>(pub T);
 
-/// The leaf fields an object reads straight from its row, which a [`Written`]
-/// answer writes as they are: without a call through the object's resolver, a
-/// `Value` made and freed, or a future. Each must answer as the object's resolver
-/// of the same field does (tests/resolution.rs compares every field of every type).
+/// The fields a lean object answers without a call through its resolver: the leaf
+/// fields it reads straight from its row, which a [`Written`] answer writes as they
+/// are (without a `Value` made and freed, or a future), and the connections whose
+/// arguments the request has worked out already for the field. Each must answer as
+/// the object's resolver of the same field does (tests/resolution.rs compares every
+/// field of every type).
 pub trait Leaves {
     /// The value of the field named `field` (its name, not its alias) when this
     /// object reads it straight from its row and it takes no arguments; `None`
@@ -62,11 +65,42 @@ pub trait Leaves {
     fn leaf(&self, _field: &str) -> Option<Leaf<'_>> {
         None
     }
+
+    /// The answer of the field `ctx` resolves when it is a connection whose
+    /// arguments were worked out for this field of the document under an earlier
+    /// parent; `None` resolves it the usual way. The resolver generated for the field
+    /// parses its arguments for every parent before it finds them worked out
+    /// (cloning each value, and an `orderBy` list is several allocations).
+    fn connection(
+        &self,
+        _ctx: &Context<'_>,
+    ) -> impl Future<Output = Option<ServerResult<Option<Value>>>> + Send {
+        std::future::ready(None)
+    }
 }
 
-impl<T: Leaves> Leaves for &T {
+impl<T: Leaves + Sync> Leaves for &T {
     fn leaf(&self, field: &str) -> Option<Leaf<'_>> {
         (**self).leaf(field)
+    }
+
+    fn connection(
+        &self,
+        ctx: &Context<'_>,
+    ) -> impl Future<Output = Option<ServerResult<Option<Value>>>> + Send {
+        (**self).connection(ctx)
+    }
+}
+
+/// The field `ctx` resolves, of `root`: through [`Leaves::connection`] when it
+/// answers, or else its resolver.
+async fn resolve_field<T: ContainerType + Leaves>(
+    root: &T,
+    ctx: &Context<'_>,
+) -> ServerResult<Option<Value>> {
+    match root.connection(ctx).await {
+        Some(answer) => answer,
+        None => root.resolve_field(ctx).await,
     }
 }
 
@@ -189,12 +223,12 @@ async fn resolve_lean<T: ContainerType + Leaves>(
     }
     let mut failed = Vec::new();
     if let (1, Some((at, field))) = (nested, first_nested) {
-        let value = root.resolve_field(&ctx.with_field(field)).await;
+        let value = resolve_field(root, &ctx.with_field(field)).await;
         fill(ctx, &mut object, at, value, &mut failed);
     } else if nested > 1 {
         let resolving = fields(items)
             .filter(|field| !field.node.selection_set.node.items.is_empty())
-            .map(|field| async move { (field, root.resolve_field(&ctx.with_field(field)).await) });
+            .map(|field| async move { (field, resolve_field(root, &ctx.with_field(field)).await) });
         for (field, value) in futures_util::future::join_all(resolving).await {
             if let Some(at) = object.get_index_of(&field.node.response_key().node) {
                 fill(ctx, &mut object, at, value, &mut failed);
@@ -276,12 +310,12 @@ async fn resolve_written<T: ContainerType + Leaves>(
 /// A nested field, resolved: its place among the leaves, the field, its value.
 type Resolved<'a> = (usize, &'a Positioned<Field>, ServerResult<Option<Value>>);
 
-async fn resolve_nested<'a, T: ContainerType>(
+async fn resolve_nested<'a, T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
     (at, field): (usize, &'a Positioned<Field>),
 ) -> Resolved<'a> {
-    (at, field, root.resolve_field(&ctx.with_field(field)).await)
+    (at, field, resolve_field(root, &ctx.with_field(field)).await)
 }
 
 /// A nested field settled: its place among the leaves, the field, and its value

@@ -289,6 +289,12 @@ impl<T: Listed> ListArgs<T> {
         })
     }
 
+    /// The arguments of the connection field `ctx` resolves, when [`ListArgs::new`]
+    /// has worked them out already for this field of the document.
+    pub fn worked_out(ctx: &Context<'_>) -> Option<Arc<Self>> {
+        crate::engine::request::made_per_field::<Self, Self>(ctx)
+    }
+
     /// The arguments of the connection field `field`, selected under the field `ctx`
     /// resolves, as that field's own resolver will work them out; `None` when they
     /// do not parse or validate (the resolver then reports why).

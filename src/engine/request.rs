@@ -112,14 +112,7 @@ pub fn per_field<K: Any, T: Any + Send + Sync>(
     let Some(cache) = state(ctx)?.per_field.as_ref() else {
         return make().map(Arc::new);
     };
-    let site = (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<K>());
-    let found = cache
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&site)
-        .cloned();
-    if let Some(made) = found.and_then(|made| made.downcast::<T>().ok()) {
+    if let Some(made) = cache.made::<K, T>(ctx) {
         return Ok(made);
     }
     let made = Arc::new(make()?);
@@ -127,8 +120,30 @@ pub fn per_field<K: Any, T: Any + Send + Sync>(
         .0
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(site, made.clone());
+        .insert(PerField::site::<K>(ctx), made.clone());
     Ok(made)
+}
+
+/// What [`per_field`] made already for the field `ctx` resolves and `K`, if it has.
+pub fn made_per_field<K: Any, T: Any + Send + Sync>(ctx: &Context<'_>) -> Option<Arc<T>> {
+    state(ctx).ok()?.per_field.as_ref()?.made::<K, T>(ctx)
+}
+
+impl PerField {
+    /// Where a value made for the field `ctx` resolves and `K` is kept.
+    fn site<K: Any>(ctx: &Context<'_>) -> (usize, TypeId) {
+        (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<K>())
+    }
+
+    fn made<K: Any, T: Any + Send + Sync>(&self, ctx: &Context<'_>) -> Option<Arc<T>> {
+        let found = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&Self::site::<K>(ctx))
+            .cloned();
+        found?.downcast::<T>().ok()
+    }
 }
 
 /// The request's database handle.
