@@ -9,14 +9,23 @@ use chrono::{DateTime, Utc};
 use common::{Backend, TestApp};
 use sea_orm::{ConnectionTrait, QueryResult, Statement};
 
-/// One row of `values`, read by a prepared statement (in the binary format).
-async fn row_of(app: &TestApp, values: &str) -> QueryResult {
+/// One row of `values` (where `$1` is 1): read by a prepared statement, in the
+/// binary format, or else by a simple query, whose values come as text.
+async fn row_of(app: &TestApp, values: &str, prepared: bool) -> QueryResult {
+    if !prepared {
+        let pool = app.db.get_postgres_connection_pool();
+        let sql = format!("SELECT {}", values.replace("$1", "1"));
+        let row = sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .expect("the query runs");
+        return row.into();
+    }
     let rows = app
         .db
         .query_all_raw(Statement::from_sql_and_values(
             app.db.get_database_backend(),
             format!("SELECT {values}"),
-            // A parameter makes sure the statement is prepared.
             [sea_orm::Value::from(1)],
         ))
         .await
@@ -36,13 +45,19 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_binary_values_decode_as_sqlx_decodes_them() {
+async fn postgres_values_decode_as_sqlx_decodes_them() {
     if !Backend::Postgres.enabled() {
         return;
     }
     let app = TestApp::new(Backend::Postgres).await;
+    for prepared in [true, false] {
+        decode_both_ways(&app, prepared).await;
+    }
+}
+
+async fn decode_both_ways(app: &TestApp, prepared: bool) {
     let row = row_of(
-        &app,
+        app,
         "$1::int4 AS one, (-2147483648)::int4, 2147483647::int4, 0::int4,
          9223372036854775807::int8, (-1)::int8, 7::int2,
          true, false, ''::text, 'say \"hi\" ü ☃ 😀'::varchar,
@@ -50,6 +65,7 @@ async fn postgres_binary_values_decode_as_sqlx_decodes_them() {
          '2000-01-01 00:00:00Z'::timestamptz, '1969-07-20 20:17:40.123456Z'::timestamptz,
          '2262-04-11 23:47:16.854775Z'::timestamptz, '1900-01-01 00:00:00.000001+02'::timestamptz,
          COUNT(*) OVER ()",
+        prepared,
     )
     .await;
     assert_eq!(agree::<i32>(&row, 0), 1);
@@ -74,21 +90,34 @@ async fn postgres_binary_values_decode_as_sqlx_decodes_them() {
     assert_eq!(times[3].to_rfc3339(), "1899-12-31T22:00:00.000001+00:00");
     assert_eq!(agree::<Option<i64>>(&row, 18), Some(1));
 
-    // The wrong size, a value out of range, a null where a value must be.
-    let wrong = |result: Result<(), sea_orm::DbErr>, what: &str| {
-        let error = result.expect_err(what).to_string();
-        assert!(error.contains("column"), "{what}: {error}");
-    };
-    wrong(entity::column::<i32>(&row, 4).map(drop), "int8 past i32");
-    wrong(
-        entity::column::<bool>(&row, 0).map(drop),
-        "int4 as a boolean",
-    );
-    wrong(
-        entity::column::<DateTime<Utc>>(&row, 0).map(drop),
-        "int4 as a time",
-    );
-    wrong(entity::column::<i32>(&row, 11).map(drop), "null as i32");
-    wrong(entity::column::<String>(&row, 12).map(drop), "null as text");
-    wrong(entity::column::<i32>(&row, 99).map(drop), "no such column");
+    // The wrong size, a value out of range, a null where a value must be: what
+    // the error says, in the binary format and in text (sqlx's own errors).
+    let wrong = [
+        (
+            entity::column::<i32>(&row, 4).map(drop),
+            "out of range",
+            "out of range",
+        ),
+        (
+            entity::column::<bool>(&row, 0).map(drop),
+            "4 bytes",
+            "for boolean",
+        ),
+        (
+            entity::column::<DateTime<Utc>>(&row, 0).map(drop),
+            "4 bytes",
+            "input",
+        ),
+        (entity::column::<i32>(&row, 11).map(drop), "null", "null"),
+        (entity::column::<String>(&row, 12).map(drop), "null", "null"),
+        (entity::column::<i32>(&row, 99).map(drop), "99", "99"),
+    ];
+    for (at, (result, binary, text)) in wrong.into_iter().enumerate() {
+        let error = result.expect_err("an error").to_string();
+        let saying = if prepared { binary } else { text };
+        assert!(
+            error.starts_with("Type Error: column") && error.contains(saying),
+            "case {at}, prepared {prepared}: {error}"
+        );
+    }
 }
