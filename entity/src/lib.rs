@@ -69,7 +69,8 @@ fn not_null(bytes: Option<&[u8]>) -> Result<&[u8], String> {
     bytes.ok_or_else(|| "unexpected null".to_owned())
 }
 
-/// A big-endian integer of one to eight bytes, as sqlx reads any integer.
+/// A big-endian integer of two, four or eight bytes (int2, int4, int8), which
+/// sqlx reads into any integer type that holds its value.
 fn integer(bytes: Option<&[u8]>) -> Result<i64, String> {
     let bytes = not_null(bytes)?;
     match *bytes {
