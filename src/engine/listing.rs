@@ -15,7 +15,7 @@ use crate::engine::loaders::{Joins, ToManyField, ToOneField};
 use crate::engine::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
-use crate::engine::request::{per_field, reader};
+use crate::engine::request::{per_field_of_type, reader};
 use crate::engine::rules::Reader;
 use crate::error::{ApiError, ApiResult};
 
@@ -278,7 +278,7 @@ impl<T: Listed> ListArgs<T> {
         order_by: Option<Vec<T::Order>>,
         filter: Option<Box<T::Filter>>,
     ) -> ApiResult<Arc<Self>> {
-        per_field::<Self, _>(ctx, || {
+        per_field_of_type(ctx, || {
             Self::validate(
                 ctx,
                 request,
@@ -292,7 +292,7 @@ impl<T: Listed> ListArgs<T> {
     /// The arguments of the connection field `ctx` resolves, when [`ListArgs::new`]
     /// has worked them out already for this field of the document.
     pub fn worked_out(ctx: &Context<'_>) -> Option<Arc<Self>> {
-        crate::engine::request::made_per_field::<Self, Self>(ctx)
+        crate::engine::request::made_per_field(ctx)
     }
 
     /// The arguments of the connection field `field`, selected under the field `ctx`

@@ -124,9 +124,18 @@ pub fn per_field<K: Any, T: Any + Send + Sync>(
     Ok(made)
 }
 
-/// What [`per_field`] made already for the field `ctx` resolves and `K`, if it has.
-pub fn made_per_field<K: Any, T: Any + Send + Sync>(ctx: &Context<'_>) -> Option<Arc<T>> {
-    state(ctx).ok()?.per_field.as_ref()?.made::<K, T>(ctx)
+/// [`per_field`] for a value that is the only one of its type made for a field:
+/// kept under its own type, where [`made_per_field`] finds it.
+pub fn per_field_of_type<T: Any + Send + Sync>(
+    ctx: &Context<'_>,
+    make: impl FnOnce() -> ApiResult<T>,
+) -> ApiResult<Arc<T>> {
+    per_field::<T, T>(ctx, make)
+}
+
+/// What [`per_field_of_type`] made already for the field `ctx` resolves, if it has.
+pub fn made_per_field<T: Any + Send + Sync>(ctx: &Context<'_>) -> Option<Arc<T>> {
+    state(ctx).ok()?.per_field.as_ref()?.made::<T, T>(ctx)
 }
 
 impl PerField {
