@@ -850,19 +850,17 @@ pub fn log_statement_values(on: bool) {
 /// its database reads it from: a JSON array, for a replay to bind them as relgql does.
 fn value_literals(stmt: &Statement) -> String {
     use sea_orm::sea_query::{
-        MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder,
+        MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SqliteQueryBuilder, Value,
     };
-    let values = stmt.values.iter().flat_map(|values| &values.0);
-    let literals: Vec<String> = match stmt.db_backend {
-        DbBackend::Postgres => values
-            .map(|v| PostgresQueryBuilder.value_to_string(v))
-            .collect(),
-        DbBackend::MySql => values
-            .map(|v| MysqlQueryBuilder.value_to_string(v))
-            .collect(),
-        _ => values
-            .map(|v| SqliteQueryBuilder.value_to_string(v))
-            .collect(),
+    fn literals(values: &[Value], builder: impl QueryBuilder) -> Vec<String> {
+        values.iter().map(|v| builder.value_to_string(v)).collect()
+    }
+    let values = stmt.values.as_ref().map_or(&[][..], |values| &values.0[..]);
+    let literals = match stmt.db_backend {
+        DbBackend::Postgres => literals(values, PostgresQueryBuilder),
+        DbBackend::MySql => literals(values, MysqlQueryBuilder),
+        // SQLite, and backends SeaORM may add (the enum is not exhaustive).
+        _ => literals(values, SqliteQueryBuilder),
     };
     serde_json::to_string(&literals).unwrap_or_default()
 }
