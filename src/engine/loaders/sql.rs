@@ -113,10 +113,10 @@ pub async fn rows_by<R: ToOne>(
     let backend = db.get_database_backend();
     let args = joins.map(|joins| joins.clone() as Arc<dyn ShapeArgs>);
     let shape = Shape::of::<(RowsBy, R)>(backend, reader, None, values.len(), args);
+    let joins = joins.map(|joins| &**joins);
     let query = statement_cache::statement(shape, values, |values| {
-        rows_by_statement::<R>(backend, reader, values, joins.map(|j| &**j))
+        rows_by_statement::<R>(backend, reader, values, joins)
     });
-    let joins = joins.map(|j| &**j);
     let mut found = HashMap::with_capacity(values.len());
     let mut read = PrimedRows::default();
     let mut fold = folded::<R>(joins).map(Fold::reader);
