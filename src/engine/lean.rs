@@ -176,9 +176,24 @@ impl<T: ContainerType + Leaves> OutputType for Lean<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        // Boxed as a `dyn Future`: a type's fields resolve objects that resolve it
-        // again (a user's posts' author), and only a boxed future ends that cycle.
-        let object: BoxFuture<'_, ServerResult<Value>> = Box::pin(resolve_lean(ctx, &self.0));
+        // A written object's leaves are written at once; one whose every field is a
+        // leaf of its row (a comment's `body`, its author's `name`) is answered
+        // without a future of its own.
+        let written = ctx.data_opt::<Written>().is_some();
+        if written && is_plain(&ctx.item.node.items, true) {
+            let (leaves, pending) = write_leaves(ctx, &self.0)?;
+            if pending.is_empty() {
+                return Ok(closed(leaves));
+            }
+            // Boxed as a `dyn Future`: a type's fields resolve objects that resolve
+            // it again (a user's posts' author), and only a boxed future ends that
+            // cycle.
+            let object: BoxFuture<'_, ServerResult<Value>> =
+                Box::pin(resolve_pending(ctx, &self.0, leaves, pending));
+            return object.await;
+        }
+        let object: BoxFuture<'_, ServerResult<Value>> =
+            Box::pin(resolve_lean(ctx, &self.0, written));
         object.await
     }
 }
@@ -187,18 +202,17 @@ impl<T: ContainerType + Leaves> OutputType for Lean<T> {
 /// (checking names for repeats is quadratic).
 const MOST_FIELDS: usize = 16;
 
+/// An object that is not written, or whose selection is not plain (see
+/// [`is_plain`]; a written answer's document names no response key twice,
+/// [`repeats_a_key`]).
 async fn resolve_lean<T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
+    written: bool,
 ) -> ServerResult<Value> {
     let items = &ctx.item.node.items;
-    // A written answer's document names no response key twice (`repeats_a_key`).
-    let written = ctx.data_opt::<Written>().is_some();
-    if !is_plain(items, written) {
+    if written || !is_plain(items, false) {
         return resolve_container(ctx, root).await;
-    }
-    if written {
-        return resolve_written(ctx, root).await;
     }
     // The answer is built in place, in the selection's order: each leaf field as it
     // resolves, and a placeholder for each nested field, filled when it resolves.
@@ -248,63 +262,78 @@ async fn resolve_lean<T: ContainerType + Leaves>(
     })
 }
 
-/// A plain selection's answer written as JSON (see [`Written`]): leaf fields as
-/// they resolve, each nested field spliced in at its place once it resolves.
-///
-/// Most objects nest one or two fields (a comment's author; a post's author and
-/// comments): those are resolved without a list of futures, and their places are
-/// kept on the stack.
-async fn resolve_written<T: ContainerType + Leaves>(
-    ctx: &ContextSelectionSet<'_>,
+/// The fields of a plain selection that a written answer (see [`Written`]) leaves
+/// to their resolvers, each with its place among the leaves written before it.
+/// Most objects have one or two (a comment's author; a post's author and comments).
+type Pending<'a> = SmallVec<[(usize, &'a Positioned<Field>); 2]>;
+
+/// The start of a plain selection's answer written as JSON: each leaf field that
+/// the object reads straight from its row ([`Leaves::leaf`]), and `__typename`,
+/// written in the selection's order; and the fields left to resolve (nested
+/// fields, and leaves with a resolver of their own), with their places.
+fn write_leaves<'a, T: ContainerType + Leaves>(
+    ctx: &ContextSelectionSet<'a>,
     root: &T,
-) -> ServerResult<Value> {
+) -> ServerResult<(Vec<u8>, Pending<'a>)> {
     let items = &ctx.item.node.items;
     // Every entry is written after a comma; the first comma becomes the brace.
     let mut leaves = Vec::with_capacity(32 * items.len() + 2);
-    let mut nested: SmallVec<[(usize, &Positioned<Field>); 2]> = SmallVec::new();
+    let mut pending = Pending::new();
     for field in fields(items) {
         let key = field.node.response_key().node.as_str();
         let name = field.node.name.node.as_str();
+        let leaf = || {
+            let plain =
+                field.node.selection_set.node.items.is_empty() && field.node.arguments.is_empty();
+            root.leaf(name).filter(|_| plain)
+        };
         if name == "__typename" {
             let name = Value::String(root.introspection_type_name().into_owned());
             write_entry(&mut leaves, key, &name).map_err(unwritable)?;
-        } else if !field.node.selection_set.node.items.is_empty() {
-            nested.push((leaves.len(), field));
-        } else if let Some(leaf) = root.leaf(name).filter(|_| field.node.arguments.is_empty()) {
+        } else if let Some(leaf) = leaf() {
             write_key(&mut leaves, key);
             leaf.write(&mut leaves).map_err(unwritable)?;
         } else {
-            let value = root.resolve_field(&ctx.with_field(field)).await;
-            if let Some(value) = settle(ctx, value) {
-                write_entry(&mut leaves, key, &value).map_err(unwritable)?;
-            }
+            pending.push((leaves.len(), field));
         }
     }
+    Ok((leaves, pending))
+}
+
+/// A written answer (see [`write_leaves`]) with its `pending` fields resolved
+/// (together, so that siblings share their batches) and spliced in at their places.
+async fn resolve_pending<'a, T: ContainerType + Leaves>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &T,
+    leaves: Vec<u8>,
+    pending: Pending<'a>,
+) -> ServerResult<Value> {
     let resolve = |nested| resolve_nested(ctx, root, nested);
     // Settled in the selection's order, so that errors are noted in it.
     let settle_nested = |resolved| settled(ctx, resolved);
-    let mut object = match nested[..] {
-        [] => Ok(leaves),
+    // Two or more go through a list of futures: the object's future, moved whole
+    // into its box, is as large as what it awaits inline.
+    let object = match pending[..] {
         [one] => splice(leaves, &[settle_nested(resolve(one).await)]),
-        [one, two] => {
-            let (one, two) = futures_util::future::join(resolve(one), resolve(two)).await;
-            splice(leaves, &[settle_nested(one), settle_nested(two)])
-        }
         _ => {
-            let resolved = futures_util::future::join_all(nested.into_iter().map(resolve)).await;
+            let resolved = futures_util::future::join_all(pending.into_iter().map(resolve)).await;
             let all: Vec<Settled<'_>> = resolved.into_iter().map(settle_nested).collect();
             splice(leaves, &all)
         }
     }
     .map_err(unwritable)?;
-    // As `resolve_container` answers: a field that failed is left out, and an
-    // object whose every field failed is null.
+    Ok(closed(object))
+}
+
+/// A written object's JSON, from its entries (each after a comma): as
+/// `resolve_container` answers, an object whose every field failed is null.
+fn closed(mut object: Vec<u8>) -> Value {
     if object.is_empty() {
-        return Ok(Value::Null);
+        return Value::Null;
     }
     object[0] = b'{';
     object.push(b'}');
-    Ok(Value::Binary(object.into()))
+    Value::Binary(object.into())
 }
 
 /// A nested field, resolved: its place among the leaves, the field, its value.
