@@ -308,6 +308,73 @@ async fn connections_under_many_parents_answer_as_their_resolvers(backend: Backe
     assert!(checked >= 8 * arguments.len(), "{checked}");
 }
 
+/// The rows of a list load their connections' pages before they resolve, all the
+/// list's at once, and each row takes its own; a row in several lists (a student in
+/// several courses) takes its page in each. Every connection under every
+/// connection of every root's rows, through `nodes` and through `edges`, answers
+/// as it does when a fragment sends each row through its resolver, in the same
+/// number of statements.
+async fn nested_connections_answer_as_their_resolvers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    common::fixture::scaled(&app.db, 6).await;
+    let inner = "totalCount nodes { id }";
+    let mut checked = 0;
+    let mut repeated = 0;
+    for (type_name, root) in connection_roots(&app).await {
+        for field in connection_fields(&app, &type_name).await {
+            let probe = format!(
+                "{{ {root}(first: 4) {{ nodes {{ {field}(first: 3) {{ nodes {{ __typename id }} }} }} }} }}"
+            );
+            let answer = app.data(&probe).await;
+            let lists: Vec<&serde_json::Value> = answer[&root]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .flat_map(|row| row[&field]["nodes"].as_array().expect("a page"))
+                .collect();
+            let Some(listed) = lists.first().and_then(|row| row["__typename"].as_str()) else {
+                continue;
+            };
+            let ids: std::collections::HashSet<&str> =
+                lists.iter().filter_map(|row| row["id"].as_str()).collect();
+            let repeats = ids.len() < lists.len();
+            for nested in connection_fields(&app, listed).await {
+                let selection = format!("{nested}(first: 2) {{ {inner} }}");
+                let forms = [
+                    (
+                        format!(
+                            "{{ {root}(first: 4) {{ nodes {{ {field}(first: 3) {{ nodes {{ {selection} }} }} }} }} }}"
+                        ),
+                        format!(
+                            "{{ {root}(first: 4) {{ nodes {{ {field}(first: 3) {{ nodes {{ ...F }} }} }} }} }} fragment F on {listed} {{ {selection} }}"
+                        ),
+                    ),
+                    (
+                        format!(
+                            "{{ {root}(first: 4) {{ edges {{ node {{ {field}(first: 3) {{ edges {{ node {{ {selection} }} }} }} }} }} }} }}"
+                        ),
+                        format!(
+                            "{{ {root}(first: 4) {{ edges {{ node {{ {field}(first: 3) {{ edges {{ node {{ ...F }} }} }} }} }} }} }} fragment F on {listed} {{ {selection} }}"
+                        ),
+                    ),
+                ];
+                for (plain, fragment) in forms {
+                    assert_eq!(app.data(&plain).await, app.data(&fragment).await, "{plain}");
+                    assert_eq!(
+                        app.statements(&plain).await,
+                        app.statements(&fragment).await,
+                        "{plain}"
+                    );
+                    checked += 1;
+                    repeated += usize::from(repeats);
+                }
+            }
+        }
+    }
+    assert!(checked >= 16, "{checked}");
+    assert!(repeated >= 4, "rows in several lists: {repeated}");
+}
+
 /// Each root connection's row type and root field.
 async fn connection_roots(app: &TestApp) -> Vec<(String, String)> {
     let data = app
@@ -350,6 +417,7 @@ async fn connection_fields(app: &TestApp, type_name: &str) -> Vec<String> {
 
 on_every_backend!(
     connections_under_many_parents_answer_as_their_resolvers,
+    nested_connections_answer_as_their_resolvers,
     a_plain_selection_and_its_fragment_form_answer_alike,
     repeated_names_merge_their_selections,
     failed_fields_are_left_out_alike,

@@ -6,12 +6,16 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::connection::{EmptyFields, PageInfo};
-use async_graphql::{Context, Object, OutputType, ServerResult, TypeName, Value};
+use async_graphql::parser::types::{Field, Selection};
+use async_graphql::{
+    Context, ContextSelectionSet, Object, OutputType, Positioned, ServerResult, TypeName, Value,
+};
+use futures_util::future::BoxFuture;
 use sea_orm::ModelTrait;
 
 use crate::engine::lean::{Lean, Leaves};
 use crate::engine::listing::{ListArgs, Listed};
-use crate::engine::loaders::{Count, EdgeData, Many, Page, ToMany, count_all, list_page};
+use crate::engine::loaders::{Count, EdgeData, Many, Page, Siblings, ToMany, count_all, list_page};
 use crate::engine::pagination::{Direction, SortValue, encode_cursor};
 use crate::engine::request::{loaders, reader, request_db};
 use crate::error::{ApiError, ApiResult};
@@ -167,12 +171,22 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
 #[Object(name_type)]
 impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
     /// The items of this page, each with its cursor.
-    async fn edges(&self) -> Vec<Lean<&Edge<T, E>>> {
+    async fn edges(&self, ctx: &Context<'_>) -> Vec<Lean<&Edge<T, E>>> {
+        let edges = ctx.with_selection_set(&ctx.item.node.selection_set);
+        if let Some(items) = plain_fields(&edges) {
+            for node in items.filter(|field| field.node.name.node == "node") {
+                let node = edges.with_field(node);
+                let rows = node.with_selection_set(&node.item.node.selection_set);
+                self.load_pages(&rows).await;
+            }
+        }
         self.edges.iter().map(Lean).collect()
     }
 
     /// The items of this page, without cursors.
-    async fn nodes(&self) -> Vec<Lean<&T>> {
+    async fn nodes(&self, ctx: &Context<'_>) -> Vec<Lean<&T>> {
+        self.load_pages(&ctx.with_selection_set(&ctx.item.node.selection_set))
+            .await;
         self.edges.iter().map(|edge| Lean(&edge.node)).collect()
     }
 
@@ -192,6 +206,67 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
         let total = self.total.total(ctx).await?;
         i32::try_from(total).map_err(ApiError::internal)
     }
+}
+
+impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
+    /// Before the page's rows resolve `rows` (their selection): the pages of each
+    /// connection field it asks for, loaded for every row of the page at once (see
+    /// [`Siblings`]), where each row's field takes its page. Only for a selection of
+    /// fields without directives: a field that a fragment selects too would load
+    /// its pages again.
+    async fn load_pages(&self, rows: &ContextSelectionSet<'_>) {
+        let Some(items) = plain_fields(rows) else {
+            return;
+        };
+        let mut fields = Vec::new();
+        for field in items {
+            fields.push(rows.with_field(field));
+        }
+        if self.edges.is_empty() || fields.is_empty() {
+            return;
+        }
+        let parents: Arc<[i32]> = self.edges.iter().map(|edge| edge.node.id()).collect();
+        let mut loading = Vec::new();
+        for field in &fields {
+            loading.extend(T::load_pages(field, &parents));
+        }
+        futures_util::future::join_all(loading).await;
+    }
+}
+
+/// The fields of a selection made of fields alone, without directives.
+fn plain_fields<'a>(
+    selection: &ContextSelectionSet<'a>,
+) -> Option<impl Iterator<Item = &'a Positioned<Field>> + use<'a>> {
+    let items = &selection.item.node.items;
+    let field = |item: &'a Positioned<Selection>| match &item.node {
+        Selection::Field(field) => Some(field),
+        _ => None,
+    };
+    let plain = |item| field(item).is_some_and(|field| field.node.directives.is_empty());
+    items
+        .iter()
+        .all(plain)
+        .then(|| items.iter().filter_map(field))
+}
+
+/// The page of each of `parents` (the rows of one list) that the connection field
+/// `ctx` resolves asks for, of the relation `R`: loaded together with the other
+/// lists' and primed, before the rows resolve. Nothing when its arguments do not
+/// parse or validate, or the load fails: each row's field then reports why.
+pub fn load_siblings<'a, R: ToMany>(
+    ctx: &'a Context<'a>,
+    parents: &Arc<[i32]>,
+) -> BoxFuture<'a, ()> {
+    let parents = parents.clone();
+    Box::pin(async move {
+        let Some(args) = ListArgs::<R::Target>::of_field(ctx) else {
+            return;
+        };
+        if let (true, Ok(loaders)) = (args.rows_wanted, loaders(ctx)) {
+            let _ = loaders.load_one(Siblings::<R> { parents, args }).await;
+        }
+    })
 }
 
 impl<T: Listed, E: EdgeData> Leaves for ConnectionPage<T, E> {}

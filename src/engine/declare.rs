@@ -236,6 +236,10 @@ macro_rules! row_type {
                 entity::$entity::Column::Id
             }
 
+            fn id(&self) -> i32 {
+                self.0.id
+            }
+
             fn read_by() -> &'static [(&'static str, &'static str)] {
                 static READ_BY: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
                     std::sync::OnceLock::new();
@@ -550,6 +554,23 @@ macro_rules! row_type {
                     _ => None,
                 }
             }
+
+            #[allow(unused_variables)]
+            fn load_pages<'a>(
+                ctx: &'a async_graphql::Context<'a>,
+                parents: &std::sync::Arc<[i32]>,
+            ) -> Option<$crate::engine::declare::futures_util::future::BoxFuture<'a, ()>> {
+                match ctx.item.node.name.node.as_str() {
+                    $($(
+                        stringify!([<$many:lower_camel>]) => Some(
+                            $crate::engine::connection::load_siblings::<[<$name $many:camel>]>(
+                                ctx, parents,
+                            ),
+                        ),
+                    )*)?
+                    _ => None,
+                }
+            }
         }
 
         $(#[doc = $doc])*
@@ -807,4 +828,4 @@ macro_rules! row_types {
 pub(crate) use {row_type, row_types};
 
 #[doc(hidden)]
-pub use pastey;
+pub use {futures_util, pastey};

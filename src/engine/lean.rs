@@ -77,6 +77,20 @@ pub trait Leaves {
     ) -> impl Future<Output = Option<ServerResult<Option<Value>>>> + Send {
         std::future::ready(None)
     }
+
+    /// Loads the pages of the connection field `ctx` resolves for each of
+    /// `parents`, rows of this type in one list, before they resolve (see
+    /// [`load_siblings`](crate::engine::connection::load_siblings)); `None` when the
+    /// field is not one of this type's connections.
+    fn load_pages<'a>(
+        _ctx: &'a Context<'a>,
+        _parents: &std::sync::Arc<[i32]>,
+    ) -> Option<BoxFuture<'a, ()>>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 impl<T: Leaves + Sync> Leaves for &T {
@@ -89,6 +103,13 @@ impl<T: Leaves + Sync> Leaves for &T {
         ctx: &Context<'_>,
     ) -> impl Future<Output = Option<ServerResult<Option<Value>>>> + Send {
         (**self).connection(ctx)
+    }
+
+    fn load_pages<'a>(
+        ctx: &'a Context<'a>,
+        parents: &std::sync::Arc<[i32]>,
+    ) -> Option<BoxFuture<'a, ()>> {
+        T::load_pages(ctx, parents)
     }
 }
 

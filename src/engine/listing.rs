@@ -36,6 +36,8 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     fn model(&self) -> &ModelOf<Self>;
     /// The primary key column.
     fn id_column() -> ColumnOf<Self>;
+    /// The row's primary key.
+    fn id(&self) -> i32;
     /// Columns that one field alone reads, `(GraphQL field, column)`: a list, a page
     /// or a join whose selection does not ask for the field leaves the column out
     /// (a list's order columns stay, for its cursors), and it reads as its type's
@@ -293,6 +295,24 @@ impl<T: Listed> ListArgs<T> {
     /// has worked them out already for this field of the document.
     pub fn worked_out(ctx: &Context<'_>) -> Option<Arc<Self>> {
         crate::engine::request::made_per_field(ctx)
+    }
+
+    /// The arguments of the connection field `ctx` resolves, parsed and validated as
+    /// the field's resolver will (see [`ListArgs::new`]), before it resolves; `None`
+    /// when they do not parse or validate (the resolver then reports why).
+    pub fn of_field(ctx: &Context<'_>) -> Option<Arc<Self>> {
+        if let Some(args) = Self::worked_out(ctx) {
+            return Some(args);
+        }
+        let request = PageRequest {
+            first: ctx.param_value("first", None).ok()?.1,
+            after: ctx.param_value("after", None).ok()?.1,
+            last: ctx.param_value("last", None).ok()?.1,
+            before: ctx.param_value("before", None).ok()?.1,
+        };
+        let order_by = ctx.param_value("orderBy", None).ok()?.1;
+        let filter = ctx.param_value("filter", None).ok()?.1;
+        Self::new(ctx, request, order_by, filter).ok()
     }
 
     /// The arguments of the connection field `field`, selected under the field `ctx`

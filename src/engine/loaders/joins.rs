@@ -346,8 +346,44 @@ type Slot = (TypeId, &'static str, i32);
 type Row = (u32, Option<Box<dyn Any + Send + Sync>>);
 /// A page's relation, parent and the fingerprint of its arguments.
 type PageSlot = (TypeId, i32, u64);
-/// A page's arguments and rows, as `(Arc<ListArgs<_>>, Arc<Page<_, _>>)`.
-type PageRows = Box<dyn Any + Send + Sync>;
+/// A page's arguments and rows, as `(Arc<ListArgs<_>>, Arc<Page<_, _>>)`, and
+/// which fields take it.
+struct PageRows {
+    rows: Box<dyn Any + Send + Sync>,
+    takers: Takers,
+}
+
+/// Which fields take a primed page.
+#[derive(Clone, Copy)]
+enum Takers {
+    /// Any number: a page folded into a lookup, which may be looked up again, so
+    /// each field takes a clone of it.
+    Any,
+    /// This many, one for each time its parent was in a list that asked for it (see
+    /// [`Siblings`](super::Siblings)): the last takes the page itself.
+    Left(usize),
+}
+
+impl Takers {
+    /// Both `self`'s takers and `more`.
+    fn and(self, more: Takers) -> Takers {
+        match (self, more) {
+            (Takers::Left(one), Takers::Left(other)) => Takers::Left(one + other),
+            _ => Takers::Any,
+        }
+    }
+
+    /// One field has taken the page: whether it was the last.
+    fn take(&mut self) -> bool {
+        match self {
+            Takers::Any => false,
+            Takers::Left(left) => {
+                *left = left.saturating_sub(1);
+                *left == 0
+            }
+        }
+    }
+}
 
 /// The related rows that statements of this request have already read, by relation
 /// and key: a to-one field finds its row here, and a connection field its page,
@@ -413,15 +449,40 @@ impl PrimedRows {
         self.rows.push((slot::<R>(key), (omitted, row)));
     }
 
-    /// Notes the page of `parent`'s rows that `args` asks for.
+    /// Notes the page of `parent`'s rows that `args` asks for, which any number of
+    /// fields may take (a page folded into a lookup).
     pub fn add_page<R: ToMany>(
         &mut self,
         parent: i32,
         args: &Arc<ListArgs<R::Target>>,
         page: Arc<PageOf<R>>,
     ) {
+        self.add_page_for::<R>(parent, args, page, Takers::Any);
+    }
+
+    /// Notes the page of `parent`'s rows that `args` asks for, which `takers` fields
+    /// will take, one each (pages loaded for lists of parents, see
+    /// [`Siblings`](super::Siblings)).
+    pub fn add_page_taken_by<R: ToMany>(
+        &mut self,
+        parent: i32,
+        args: &Arc<ListArgs<R::Target>>,
+        page: PageOf<R>,
+        takers: usize,
+    ) {
+        self.add_page_for::<R>(parent, args, Arc::new(page), Takers::Left(takers));
+    }
+
+    fn add_page_for<R: ToMany>(
+        &mut self,
+        parent: i32,
+        args: &Arc<ListArgs<R::Target>>,
+        page: Arc<PageOf<R>>,
+        takers: Takers,
+    ) {
         let slot = (TypeId::of::<R>(), parent, args.fingerprint());
-        self.pages.push((slot, Box::new((args.clone(), page))));
+        let rows = Box::new((args.clone(), page));
+        self.pages.push((slot, PageRows { rows, takers }));
     }
 }
 
@@ -439,19 +500,27 @@ impl Primed {
         )
     }
 
-    /// The page of `parent`'s rows that `args` asks for, when a statement has read it.
+    /// The page of `parent`'s rows that `args` asks for, when a statement has read
+    /// it; its last taker takes it out, so that it holds the only handle to it.
     pub fn page<R: ToMany>(
         &self,
         parent: i32,
         args: &ListArgs<R::Target>,
     ) -> Option<Arc<PageOf<R>>> {
-        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let found = read
-            .pages
-            .get(&(TypeId::of::<R>(), parent, args.fingerprint()))?;
-        let (read_for, page) =
-            found.downcast_ref::<(Arc<ListArgs<R::Target>>, Arc<PageOf<R>>)>()?;
-        (**read_for == *args).then(|| page.clone())
+        let mut read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = (TypeId::of::<R>(), parent, args.fingerprint());
+        let found = read.pages.get_mut(&slot)?;
+        let (read_for, page) = found
+            .rows
+            .downcast_ref::<(Arc<ListArgs<R::Target>>, Arc<PageOf<R>>)>()?;
+        if **read_for != *args {
+            return None;
+        }
+        let page = page.clone();
+        if found.takers.take() {
+            read.pages.remove(&slot);
+        }
+        Some(page)
     }
 
     /// Notes what one statement read.
@@ -471,7 +540,19 @@ impl Primed {
                 }
             }
         }
-        primed.pages.extend(read.pages);
+        for (slot, page) in read.pages {
+            match primed.pages.entry(slot) {
+                // The same page again (its parent in another list): it keeps the
+                // rows it has, for its takers and these.
+                Entry::Occupied(mut kept) => {
+                    let kept = kept.get_mut();
+                    kept.takers = kept.takers.and(page.takers);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(page);
+                }
+            }
+        }
     }
 }
 
@@ -511,5 +592,22 @@ mod tests {
         variants.add(read(0b0100));
         assert_eq!(kept(&variants, 0b0110), Some(0b0100));
         assert_eq!(variants.more.len(), 1);
+    }
+
+    /// Takes until the last, and whether it was.
+    fn takes(mut takers: Takers, times: usize) -> Vec<bool> {
+        (0..times).map(|_| takers.take()).collect()
+    }
+
+    #[test]
+    fn a_page_goes_to_its_last_taker_and_a_folded_page_to_none() {
+        assert_eq!(takes(Takers::Left(1), 1), [true]);
+        assert_eq!(takes(Takers::Left(3), 3), [false, false, true]);
+        assert_eq!(takes(Takers::Any, 3), [false, false, false]);
+        // Primed again before it was taken: both lists' takers take it.
+        let both = Takers::Left(2).and(Takers::Left(1));
+        assert_eq!(takes(both, 3), [false, false, true]);
+        assert_eq!(takes(Takers::Left(2).and(Takers::Any), 3), [false; 3]);
+        assert_eq!(takes(Takers::Any.and(Takers::Left(2)), 3), [false; 3]);
     }
 }

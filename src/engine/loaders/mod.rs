@@ -29,7 +29,7 @@ use crate::engine::rules::Reader;
 
 pub use fold::ToManyField;
 pub use joins::{Joins, JoinsReader, Primed, PrimedRows, ToOneField};
-pub use keys::{ById, Count, Follows, Many, One, ToMany, ToOne};
+pub use keys::{ById, Count, Follows, Many, One, Siblings, ToMany, ToOne};
 pub use page::{EdgeData, Page};
 pub use scheduler::BatchScheduler;
 pub use sql::{count_all, list_page};
@@ -62,8 +62,14 @@ pub fn for_request(db: CountingDb, reader: Reader, scheduler: &BatchScheduler) -
 
 /// A DataLoader over `loader` whose batches `scheduler` runs, with no delay.
 fn scheduled<L: Send + Sync + 'static>(loader: L, scheduler: &BatchScheduler) -> DataLoader<L> {
-    DataLoader::new(loader, scheduler.spawner()).delay(std::time::Duration::ZERO)
+    DataLoader::new(loader, scheduler.spawner())
+        .delay(std::time::Duration::ZERO)
+        .max_batch_size(MOST_KEYS_PER_BATCH)
 }
+
+/// The most keys in one batch, and so the most parents whose rows one statement
+/// reads: a statement binds each of them.
+const MOST_KEYS_PER_BATCH: usize = 1000;
 
 /// A loader whose batches start after a short delay on their own task, for
 /// resolvers that no [`BatchScheduler`] drives (subscription events).
@@ -75,6 +81,7 @@ pub fn spawning(db: CountingDb, reader: Reader) -> Loaders {
         });
     })
     .delay(std::time::Duration::ZERO)
+    .max_batch_size(MOST_KEYS_PER_BATCH)
 }
 
 /// How long a spawned batch waits for its siblings' keys (the DataLoader's own
