@@ -28,7 +28,8 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Lookahead};
+use async_graphql::parser::types::{Field, Selection};
+use async_graphql::{Context, Lookahead, Positioned};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
 };
@@ -114,13 +115,38 @@ fn plan<R: ToMany>(
     if !matches!(R::link(), Link::Children { .. }) {
         return None;
     }
-    let args = ListArgs::<R::Target>::of_selection(ctx, field)?;
+    let args = match selected_directly(ctx, field.name()) {
+        // Worked out for the field itself, which its resolver then finds.
+        Some(selected) => {
+            let selection = ctx.with_selection_set(&ctx.item.node.selection_set);
+            ListArgs::<R::Target>::of_field(&selection.with_field(selected))?
+        }
+        None => Arc::new(ListArgs::<R::Target>::of_selection(ctx, field)?),
+    };
     if !args.rows_wanted || args.joins.is_some() {
         return None;
     }
-    Some(Arc::new(Folded::<R> {
-        args: Arc::new(args),
-    }))
+    Some(Arc::new(Folded::<R> { args }))
+}
+
+/// The field named `name` in the selection of the field `ctx` resolves, when it
+/// is there itself (not through a fragment), once.
+fn selected_directly<'a>(ctx: &Context<'a>, name: &str) -> Option<&'a Positioned<Field>> {
+    let mut named = ctx
+        .item
+        .node
+        .selection_set
+        .node
+        .items
+        .iter()
+        .filter_map(|item| match &item.node {
+            Selection::Field(field) if field.node.name.node == name => Some(field),
+            _ => None,
+        });
+    match (named.next(), named.next()) {
+        (Some(field), None) => Some(field),
+        _ => None,
+    }
 }
 
 impl<R: ToMany> Fold for Folded<R> {
