@@ -304,15 +304,8 @@ impl<T: Listed> ListArgs<T> {
         if let Some(args) = Self::worked_out(ctx) {
             return Some(args);
         }
-        let request = PageRequest {
-            first: ctx.param_value("first", None).ok()?.1,
-            after: ctx.param_value("after", None).ok()?.1,
-            last: ctx.param_value("last", None).ok()?.1,
-            before: ctx.param_value("before", None).ok()?.1,
-        };
-        let order_by = ctx.param_value("orderBy", None).ok()?.1;
-        let filter = ctx.param_value("filter", None).ok()?.1;
-        Self::new(ctx, request, order_by, filter).ok()
+        let args = Self::of_selection(ctx, ctx.field())?;
+        per_field_of_type(ctx, || Ok(args)).ok()
     }
 
     /// The arguments of the connection field `field`, selected under the field `ctx`
