@@ -81,9 +81,9 @@ pub struct Many<R: ToMany> {
 /// `args` asks for: loaded before those rows resolve, in one batch with the other
 /// lists' (the same field under every row of every list), and primed for each row's
 /// field to take (see [`Primed::page`](super::Primed::page)). One key for a list
-/// where each row's field would be a key of its own: the loader's bookkeeping per
-/// key (sets, a channel, maps hashed with SipHash) was a tenth of a nested list's
-/// CPU.
+/// where each row's field would be a key of its own: the loader keeps sets, a
+/// channel and maps hashed with SipHash for every key (bench/README.md has the
+/// figures).
 ///
 /// A key equals only itself, not another list of the same rows: each list leaves a
 /// take of the page for each of its rows.
