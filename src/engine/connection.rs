@@ -218,8 +218,14 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
         let Some(items) = plain_fields(rows) else {
             return;
         };
+        // Only the connection fields: most lists' rows select none (a comment's
+        // `id` and `body`), and then the list costs nothing more.
+        let connection = |field: &Positioned<Field>| {
+            let name = field.node.name.node.as_str();
+            T::TO_MANY.iter().any(|many| many.field() == name)
+        };
         let mut fields = Vec::new();
-        for field in items {
+        for field in items.filter(|field| connection(field)) {
             fields.push(rows.with_field(field));
         }
         if self.edges.is_empty() || fields.is_empty() {

@@ -53,6 +53,11 @@ pub struct ToManyField {
 }
 
 impl ToManyField {
+    /// The GraphQL field's name.
+    pub const fn field(&self) -> &'static str {
+        self.field
+    }
+
     /// The connection field `field`, which lists the rows `R` relates to the parent.
     pub const fn new<R: ToMany>(field: &'static str) -> Self {
         Self {
