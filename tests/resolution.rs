@@ -375,6 +375,91 @@ async fn nested_connections_answer_as_their_resolvers(backend: Backend) {
     assert!(repeated >= 4, "rows in several lists: {repeated}");
 }
 
+/// Written answers take a to-one field's row from the row its parent was read with
+/// (the parent's statement joined it) and write it at once, without the field's
+/// resolver. Every to-one field of every root's rows, selecting the related row's
+/// leaves and its own to-one fields in turn, is written as its resolver answers
+/// (the usual way), in the same number of statements as a fragment that sends each
+/// row through its resolvers; including related rows that are missing (a top-level
+/// comment's `parent`, a user without a profile).
+async fn every_to_one_field_is_written_as_its_resolver_answers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    common::fixture::scaled(&app.db, 6).await;
+    let (mut checked, mut missing, mut found) = (0, 0, 0);
+    for (type_name, root) in connection_roots(&app).await {
+        for (field, related) in to_one_fields(&app, &type_name).await {
+            let mut inner = leaf_fields(&app, &related).await;
+            for (nested, _) in to_one_fields(&app, &related).await {
+                inner.push(format!("{nested} {{ id again: databaseId }}"));
+            }
+            let selection = format!("{field} {{ {} }}", inner.join(" "));
+            let plain = format!("{{ {root}(first: 6) {{ nodes {{ id {selection} }} }} }}");
+            let written = app.body_text(&plain).await;
+            assert!(!written.contains("\"errors\""), "{written}");
+            let usual = app
+                .body_text(&format!(
+                    "{{ {root}(first: 6) {{ nodes {{ id {selection} }} }} w: __typename w: __typename }}"
+                ))
+                .await
+                .replacen("\"w\":\"Query\",", "", 1)
+                .replacen(",\"w\":\"Query\"", "", 1);
+            assert_eq!(written, usual, "{plain}");
+            let fragment = format!(
+                "{{ {root}(first: 6) {{ nodes {{ id ...F }} }} }} fragment F on {type_name} {{ {selection} }}"
+            );
+            assert_eq!(app.body_text(&fragment).await, written, "{fragment}");
+            assert_eq!(
+                app.statements(&plain).await,
+                app.statements(&fragment).await,
+                "{plain}"
+            );
+            let answer: serde_json::Value = serde_json::from_str(&written).expect("JSON");
+            for row in answer["data"][&root]["nodes"].as_array().expect("nodes") {
+                match &row[&field] {
+                    serde_json::Value::Null => missing += 1,
+                    _ => found += 1,
+                }
+                for (nested, _) in to_one_fields(&app, &related).await {
+                    match &row[&field][&nested] {
+                        serde_json::Value::Null => missing += 1,
+                        _ => found += 1,
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked}");
+    assert!(found > 0 && missing > 0, "found {found}, missing {missing}");
+}
+
+/// The fields of `type_name` that answer one row of another type (or null), and
+/// that type.
+async fn to_one_fields(app: &TestApp, type_name: &str) -> Vec<(String, String)> {
+    let data = app
+        .data(&format!(
+            r#"{{ __type(name: "{type_name}") {{ fields {{ name args {{ name }}
+                type {{ kind name ofType {{ kind name }} }} }} }} }}"#
+        ))
+        .await;
+    data["__type"]["fields"]
+        .as_array()
+        .expect("the type has fields")
+        .iter()
+        .filter_map(|field| {
+            let ty = match field["type"]["kind"].as_str() {
+                Some("NON_NULL") => &field["type"]["ofType"],
+                _ => &field["type"],
+            };
+            let related = ty["name"].as_str()?;
+            let object = ty["kind"] == "OBJECT" && !related.ends_with("Connection");
+            let no_args = field["args"].as_array().is_some_and(Vec::is_empty);
+            let name = field["name"].as_str()?;
+            (object && no_args).then(|| (name.to_owned(), related.to_owned()))
+        })
+        .collect()
+}
+
 /// Each root connection's row type and root field.
 async fn connection_roots(app: &TestApp) -> Vec<(String, String)> {
     let data = app
@@ -423,4 +508,5 @@ on_every_backend!(
     failed_fields_are_left_out_alike,
     written_answers_are_the_bytes_of_the_usual_answers,
     every_leaf_of_every_row_type_is_written_as_its_resolver_answers,
+    every_to_one_field_is_written_as_its_resolver_answers,
 );

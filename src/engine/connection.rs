@@ -61,8 +61,7 @@ async fn top_level_page<T: Listed>(
     args: Arc<ListArgs<T>>,
 ) -> ApiResult<Connection<T, EmptyFields>> {
     let page = if args.rows_wanted {
-        let primed = &loaders(ctx)?.loader().primed;
-        list_page(&request_db(ctx)?, reader(ctx)?, &args, primed).await?
+        list_page(&request_db(ctx)?, reader(ctx)?, &args).await?
     } else {
         Page::default()
     };

@@ -5,14 +5,16 @@
 //! the filter input with its clauses on related rows, and the relations' loaders,
 //! joins and folds, read off the entity's SeaORM relations.
 
+use async_graphql::parser::types::{Field, Selection};
+use async_graphql::{ContextSelectionSet, Positioned};
 use chrono::{DateTime, Utc};
 use sea_orm::{ModelTrait, Value};
 
 use crate::engine::datetime::UtcDateTime;
 use crate::engine::filter::{BooleanFilter, DateTimeFilter, IntFilter, StringFilter};
-use crate::engine::lean::{Leaf, Lean};
+use crate::engine::lean::{Leaf, Lean, written_object};
 use crate::engine::listing::{ModelOf, Table};
-use crate::engine::loaders::Follows;
+use crate::engine::loaders::{Follows, Joined};
 use crate::engine::pagination::SortKind;
 use crate::error::{ApiError, ApiResult};
 
@@ -112,11 +114,16 @@ pub fn key_of<R: Follows>(parent: &ModelOf<R::Parent>) -> ApiResult<Option<i32>>
 /// What a to-one field answers: its row, which a foreign key guarantees, or (for
 /// a relation declared `or null`) its row or null.
 pub trait Answer<T>: Sized {
+    /// Whether the answer is null when there is no row (or else an error).
+    const NULLABLE: bool;
+
     /// The answer, given the row found (or none).
     fn answer(found: Option<T>) -> ApiResult<Self>;
 }
 
 impl<T: Table> Answer<T> for Lean<T> {
+    const NULLABLE: bool = false;
+
     fn answer(found: Option<T>) -> ApiResult<Self> {
         found.map(Lean).ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!(
@@ -128,6 +135,8 @@ impl<T: Table> Answer<T> for Lean<T> {
 }
 
 impl<T: Table> Answer<T> for Option<Lean<T>> {
+    const NULLABLE: bool = true;
+
     fn answer(found: Option<T>) -> ApiResult<Self> {
         Ok(found.map(Lean))
     }
@@ -137,6 +146,35 @@ impl<T: Table> Answer<T> for Option<Lean<T>> {
 pub trait ToOneAnswer: Follows {
     /// The row, or the row or null.
     type Answer: Answer<Self::Target> + async_graphql::OutputType;
+}
+
+/// The written answer of the to-one field `field` of a row whose statement joined
+/// the related row (`joined`, see [`Leaves::joined`](crate::engine::lean::Leaves::joined)): the row's object when it is
+/// written at once, or null when there is none and the field may be null; `None`
+/// leaves the field to its resolver. The row is taken only if its statement read
+/// every column the field's selection reads, as the resolver takes it.
+pub fn write_joined<R: ToOneAnswer>(
+    ctx: &ContextSelectionSet<'_>,
+    field: &Positioned<Field>,
+    joined: &Joined,
+) -> Option<async_graphql::Value> {
+    let items = &field.node.selection_set.node.items;
+    let selects = |name: &str| {
+        items.iter().any(|item| match &item.node {
+            Selection::Field(field) => field.node.name.node == name,
+            _ => false,
+        })
+    };
+    match joined.get::<R>(R::Target::omitted(&selects))? {
+        Some(row) => {
+            let field_ctx = ctx.with_field(field);
+            written_object(
+                &field_ctx.with_selection_set(&field.node.selection_set),
+                row,
+            )
+        }
+        None => <R::Answer as Answer<R::Target>>::NULLABLE.then_some(async_graphql::Value::Null),
+    }
 }
 
 /// A row type of the schema, as [`row_types!`] lists them.
@@ -218,18 +256,26 @@ macro_rules! row_type {
     ) => { $crate::engine::declare::pastey::paste! {
         $(#[doc = $doc])*
         #[derive(Clone, Debug)]
-        pub struct $name(entity::$entity::Model);
+        pub struct $name(entity::$entity::Model, $crate::engine::loaders::Joined);
 
         impl $crate::engine::listing::Table for $name {
             type Entity = entity::$entity::Entity;
             const NAME: &'static str = stringify!($name);
 
             fn from_model(model: entity::$entity::Model) -> Self {
-                Self(model)
+                Self(model, Default::default())
             }
 
             fn model(&self) -> &entity::$entity::Model {
                 &self.0
+            }
+
+            fn attach(&mut self, joined: $crate::engine::loaders::Joined) {
+                self.1 = joined;
+            }
+
+            fn joined(&self) -> &$crate::engine::loaders::Joined {
+                &self.1
             }
 
             fn id_column() -> entity::$entity::Column {
@@ -556,6 +602,24 @@ macro_rules! row_type {
             }
 
             #[allow(unused_variables)]
+            fn joined(
+                &self,
+                ctx: &async_graphql::ContextSelectionSet<'_>,
+                field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<async_graphql::Value> {
+                match field.node.name.node.as_str() {
+                    $($(
+                        stringify!([<$one:lower_camel>]) => {
+                            $crate::engine::declare::write_joined::<[<$name $one:camel>]>(
+                                ctx, field, &self.1,
+                            )
+                        }
+                    )*)?
+                    _ => None,
+                }
+            }
+
+            #[allow(unused_variables)]
             fn load_pages<'a>(
                 ctx: &'a async_graphql::Context<'a>,
                 parents: &std::sync::Arc<[i32]>,
@@ -603,7 +667,7 @@ macro_rules! row_type {
                     <[<$name $one:camel>] as $crate::engine::declare::ToOneAnswer>::Answer,
                 > {
                     let found =
-                        $crate::engine::request::follow::<[<$name $one:camel>]>(ctx, &self.0).await?;
+                        $crate::engine::request::follow::<[<$name $one:camel>]>(ctx, self).await?;
                     $crate::engine::declare::Answer::answer(found)
                 }
             )*)?

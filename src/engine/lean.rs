@@ -78,6 +78,15 @@ pub trait Leaves {
         std::future::ready(None)
     }
 
+    /// The written answer (see [`Written`]) of the to-one field `field` of this
+    /// object, whose selection set `ctx` is, when the statement that read the row
+    /// joined the related row and that row's selection is written at once (see
+    /// [`written_object`]); `None` leaves the field to its resolver, which answers
+    /// alike.
+    fn joined(&self, _ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> Option<Value> {
+        None
+    }
+
     /// Loads the pages of the connection field `ctx` resolves for each of
     /// `parents`, rows of this type in one list, before they resolve (see
     /// [`load_siblings`](crate::engine::connection::load_siblings)); `None` when the
@@ -103,6 +112,10 @@ impl<T: Leaves + Sync> Leaves for &T {
         ctx: &Context<'_>,
     ) -> impl Future<Output = Option<ServerResult<Option<Value>>>> + Send {
         (**self).connection(ctx)
+    }
+
+    fn joined(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> Option<Value> {
+        (**self).joined(ctx, field)
     }
 
     fn load_pages<'a>(
@@ -219,6 +232,23 @@ impl<T: ContainerType + Leaves> OutputType for Lean<T> {
     }
 }
 
+/// The written answer (see [`Written`]) of `root`, whose selection set `ctx` is,
+/// when it is plain and each of its fields is written at once (leaves, and joined
+/// rows likewise written: see [`Leaves::joined`]), as [`Lean`] answers it; `None`
+/// when a field is left to its resolver.
+pub fn written_object<T: ContainerType + Leaves>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+) -> Option<Value> {
+    if !is_plain(&ctx.item.node.items, true) {
+        return None;
+    }
+    match write_leaves(ctx, root) {
+        Ok((leaves, pending)) if pending.is_empty() => Some(closed(leaves)),
+        _ => None,
+    }
+}
+
 /// Selections longer than this go the usual way, unless the answer is written
 /// (checking names for repeats is quadratic).
 const MOST_FIELDS: usize = 16;
@@ -289,8 +319,9 @@ async fn resolve_lean<T: ContainerType + Leaves>(
 type Pending<'a> = SmallVec<[(usize, &'a Positioned<Field>); 2]>;
 
 /// The start of a plain selection's answer written as JSON: each leaf field that
-/// the object reads straight from its row ([`Leaves::leaf`]), and `__typename`,
-/// written in the selection's order; and the fields left to resolve (nested
+/// the object reads straight from its row ([`Leaves::leaf`]), `__typename`, and
+/// each to-one field whose joined row is written at once ([`Leaves::joined`]),
+/// written in the selection's order; and the fields left to resolve (other nested
 /// fields, and leaves with a resolver of their own), with their places.
 fn write_leaves<'a, T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'a>,
@@ -314,6 +345,8 @@ fn write_leaves<'a, T: ContainerType + Leaves>(
         } else if let Some(leaf) = leaf() {
             write_key(&mut leaves, key);
             leaf.write(&mut leaves).map_err(unwritable)?;
+        } else if let Some(joined) = root.joined(ctx, field) {
+            write_entry(&mut leaves, key, &joined).map_err(unwritable)?;
         } else {
             pending.push((leaves.len(), field));
         }

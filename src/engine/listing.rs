@@ -11,7 +11,7 @@ use sea_orm::sea_query::{Alias, Condition, DynIden, Expr, IntoIden};
 use sea_orm::{EntityTrait, IdenStatic};
 
 use crate::engine::lean::Leaves;
-use crate::engine::loaders::{Joins, ToManyField, ToOneField};
+use crate::engine::loaders::{Joined, Joins, ToManyField, ToOneField};
 use crate::engine::pagination::{
     OrderDirection, Ordering, PageLimits, PageRequest, SortField, Window,
 };
@@ -34,6 +34,10 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     fn from_model(model: ModelOf<Self>) -> Self;
     /// The row.
     fn model(&self) -> &ModelOf<Self>;
+    /// Gives the row the rows its statement joined to it.
+    fn attach(&mut self, joined: Joined);
+    /// The rows the row's statement joined to it (none for a row read otherwise).
+    fn joined(&self) -> &Joined;
     /// The primary key column.
     fn id_column() -> ColumnOf<Self>;
     /// The row's primary key.
@@ -72,12 +76,13 @@ pub trait Table: ContainerType + Leaves + Clone + Send + Sync + 'static {
     /// bits (bit `i` for the model's column `i`, as
     /// [`FromRowAt::from_row_without`](entity::FromRowAt::from_row_without) takes them).
     fn omitted(selected: &dyn Fn(&str) -> bool) -> u32 {
-        let unread: Vec<&str> = Self::read_by()
+        let columns = ModelOf::<Self>::COLUMNS;
+        Self::read_by()
             .iter()
             .filter(|(field, _)| !selected(field))
-            .map(|(_, column)| *column)
-            .collect();
-        Self::hidden() | entity::column_bits(ModelOf::<Self>::COLUMNS, &unread)
+            .fold(Self::hidden(), |bits, (_, column)| {
+                bits | entity::column_bits(columns, &[column])
+            })
     }
 
     /// The bits of the [`HIDDEN`](Self::HIDDEN) columns.

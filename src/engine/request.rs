@@ -165,12 +165,22 @@ pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Loaders> {
     Ok(&state(ctx)?.loaders)
 }
 
-/// The row that `R` relates to `value`, if any: read already by the statement that
-/// read its parent, or batched with its siblings (joining the to-one rows that the
-/// field's own selection asks for, and folding in a page of to-many rows).
+/// The row that `R` relates to `value`, if any, batched with its siblings (joining
+/// the to-one rows that the field's own selection asks for, and folding in a page
+/// of to-many rows).
 pub async fn find<R: crate::engine::loaders::ToOne>(
     ctx: &Context<'_>,
     value: i32,
+) -> ApiResult<Option<R::Target>> {
+    find_joined::<R>(ctx, value, None).await
+}
+
+/// [`find`], answered from `joined` when the statement that read the parent row
+/// joined the row with what the field's selection reads.
+async fn find_joined<R: crate::engine::loaders::ToOne>(
+    ctx: &Context<'_>,
+    value: i32,
+    joined: Option<&crate::engine::loaders::Joined>,
 ) -> ApiResult<Option<R::Target>> {
     let plan = per_field::<R, _>(ctx, || {
         let selection = ctx.look_ahead();
@@ -179,11 +189,10 @@ pub async fn find<R: crate::engine::loaders::ToOne>(
             joins: crate::engine::loaders::Joins::of::<R::Target>(ctx, &[selection], true),
         })
     })?;
-    let loaders = loaders(ctx)?;
-    if let Some(found) = loaders.loader().primed.get::<R>(value, plan.unneeded) {
-        return Ok(found);
+    if let Some(found) = joined.and_then(|joined| joined.get::<R>(plan.unneeded)) {
+        return Ok(found.cloned());
     }
-    Ok(loaders
+    Ok(loaders(ctx)?
         .load_one(crate::engine::loaders::One::<R>::new(
             value,
             plan.joins.clone(),
@@ -228,10 +237,11 @@ pub async fn find_by_global_id<T: Table>(
 /// null or there is no such row.
 pub async fn follow<R: crate::engine::loaders::Follows>(
     ctx: &Context<'_>,
-    parent: &crate::engine::listing::ModelOf<R::Parent>,
+    parent: &R::Parent,
 ) -> ApiResult<Option<R::Target>> {
-    match crate::engine::declare::key_of::<R>(parent)? {
-        Some(key) => find::<R>(ctx, key).await,
+    use crate::engine::listing::Table as _;
+    match crate::engine::declare::key_of::<R>(parent.model())? {
+        Some(key) => find_joined::<R>(ctx, key, Some(parent.joined())).await,
         None => Ok(None),
     }
 }

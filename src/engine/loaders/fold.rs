@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Each parent row comes once per row of its page (once with nulls when the page is
-//! empty). The pages go into the request's [`Primed`](super::Primed) rows under the
+//! empty). The pages go into the request's [`Primed`](super::Primed) pages under the
 //! relation, the parent and the field's arguments, where the connection field looks
 //! before it asks a loader: the field then costs no statement of its own.
 //!
@@ -36,7 +36,7 @@ use sea_orm::sea_query::{
 use sea_orm::{DbBackend, DbErr, QueryResult};
 
 use super::sql::{self, PageReader};
-use super::{PrimedRows, ToMany};
+use super::{PrimedPages, ToMany};
 use crate::engine::listing::{Link, ListArgs};
 use crate::engine::rules::Reader;
 
@@ -106,7 +106,7 @@ pub trait FoldReader: Send {
     /// Reads the page row of `row`, if it carries one.
     fn read(&mut self, row: &QueryResult) -> Result<(), DbErr>;
     /// Notes the page of each of `parents` (empty when no row carried one).
-    fn finish(self: Box<Self>, parents: &[i32], rows: &mut PrimedRows);
+    fn finish(self: Box<Self>, parents: &[i32], rows: &mut PrimedPages);
 }
 
 struct Folded<R: ToMany> {
@@ -202,10 +202,10 @@ struct PagesReader<R: ToMany> {
 
 impl<R: ToMany> FoldReader for PagesReader<R> {
     fn read(&mut self, row: &QueryResult) -> Result<(), DbErr> {
-        self.pages.read(row, None, &mut PrimedRows::default())
+        self.pages.read(row, None)
     }
 
-    fn finish(self: Box<Self>, parents: &[i32], rows: &mut PrimedRows) {
+    fn finish(self: Box<Self>, parents: &[i32], rows: &mut PrimedPages) {
         let mut pages = self.pages.finish(parents);
         for parent in parents {
             let page = pages.remove(parent).unwrap_or_default();

@@ -10,8 +10,8 @@
 //! LEFT JOIN profiles r2 ON r2.user_id = r1.id
 //! ```
 //!
-//! and the joined rows, or their absence, go into the request's [`Primed`] rows,
-//! which a to-one field reads before it asks a loader. A joined field costs no
+//! and the joined rows, or their absence, go with each row read ([`Joined`]), where
+//! its to-one fields find them before they ask a loader. A joined field costs no
 //! statement of its own, and a missing row (a user without a profile) is known to be
 //! missing, so the count of statements still depends on the query alone.
 //!
@@ -51,8 +51,8 @@ pub struct ToOneField {
     field: &'static str,
     /// The parent's column that holds the key of the related row.
     key: fn() -> &'static str,
-    join: fn(&mut SelectStatement, &Joined, Expr, Reader),
-    prime: fn(&QueryResult, Located, i32, &mut PrimedRows) -> Result<(), DbErr>,
+    join: fn(&mut SelectStatement, &JoinPlan, Expr, Reader),
+    attach: fn(&QueryResult, Located, Joined) -> Result<JoinedRow, DbErr>,
     /// The related table's columns.
     columns: &'static [&'static str],
     /// The related table's column that matches the key (null when there is no row).
@@ -68,7 +68,7 @@ impl ToOneField {
             field,
             key: key::<R>,
             join: join::<R>,
-            prime: prime::<R>,
+            attach: attach::<R>,
             columns: <ModelOf<R::Target> as FromRowAt>::COLUMNS,
             matched: matched::<R>,
             omitted: <R::Target as Table>::omitted,
@@ -80,20 +80,20 @@ impl ToOneField {
 /// The to-one relations one statement joins, chosen by the selection, and the page
 /// of a to-many relation a lookup folds in (see [`super::fold`]).
 pub struct Joins {
-    joined: Vec<Joined>,
+    joined: Vec<JoinPlan>,
     fold: Option<Arc<dyn Fold>>,
     /// A canonical description, so that equal plans batch together.
     text: String,
 }
 
 /// One joined relation: its alias `r<n>` and the prefix `r<n>_` of its columns.
-struct Joined {
+struct JoinPlan {
     via: &'static ToOneField,
     alias: DynIden,
     prefix: String,
     /// The related table's columns the statement leaves out, as bits.
     omitted: u32,
-    nested: Vec<Joined>,
+    nested: Vec<JoinPlan>,
 }
 
 impl Joins {
@@ -168,8 +168,8 @@ struct Located {
 }
 
 impl JoinsReader<'_> {
-    /// Notes the joined rows of `row` (or their absence) in `rows`.
-    pub fn read(&mut self, row: &QueryResult, rows: &mut PrimedRows) -> Result<(), DbErr> {
+    /// The joined rows of `row` (or their absence).
+    pub fn read(&mut self, row: &QueryResult) -> Result<Joined, DbErr> {
         let at = match &mut self.at {
             Some(at) => at,
             None => {
@@ -178,7 +178,7 @@ impl JoinsReader<'_> {
                 self.at.insert(at)
             }
         };
-        read(&self.joins.joined, row, &mut at.iter(), rows)
+        read(&self.joins.joined, row, &mut at.iter())
     }
 }
 
@@ -186,7 +186,7 @@ fn plan(
     fields: &'static [ToOneField],
     selections: &[Lookahead<'_>],
     count: &mut usize,
-) -> Vec<Joined> {
+) -> Vec<JoinPlan> {
     let mut joined = Vec::new();
     for via in fields {
         if *count == MAX_JOINS {
@@ -206,7 +206,7 @@ fn plan(
         let omitted =
             (via.omitted)(&|field| selected.iter().any(|s| s.field(field).exists())) & !matched;
         let n = *count;
-        joined.push(Joined {
+        joined.push(JoinPlan {
             via,
             alias: Alias::new(format!("r{n}")).into_iden(),
             prefix: format!("r{n}_"),
@@ -217,7 +217,7 @@ fn plan(
     joined
 }
 
-fn describe(joined: &[Joined], text: &mut String) {
+fn describe(joined: &[JoinPlan], text: &mut String) {
     for j in joined {
         text.push_str(j.via.field);
         text.push('-');
@@ -228,7 +228,7 @@ fn describe(joined: &[Joined], text: &mut String) {
     }
 }
 
-fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden, reader: Reader) {
+fn apply(joined: &[JoinPlan], query: &mut SelectStatement, parent: &DynIden, reader: Reader) {
     for j in joined {
         let key = Expr::col((parent.clone(), Alias::new((j.via.key)())));
         (j.via.join)(query, j, key, reader);
@@ -237,7 +237,7 @@ fn apply(joined: &[Joined], query: &mut SelectStatement, parent: &DynIden, reade
 }
 
 fn locate(
-    joined: &[Joined],
+    joined: &[JoinPlan],
     parent: &str,
     layout: &Layout,
     at: &mut Vec<Located>,
@@ -255,25 +255,26 @@ fn locate(
 }
 
 fn read<'a>(
-    joined: &[Joined],
+    joined: &[JoinPlan],
     row: &QueryResult,
     at: &mut impl Iterator<Item = &'a Located>,
-    rows: &mut PrimedRows,
-) -> Result<(), DbErr> {
+) -> Result<Joined, DbErr> {
+    let mut rows = Vec::with_capacity(joined.len());
     for j in joined {
         let &located = at
             .next()
             .ok_or_else(|| DbErr::Type("a joined relation was not located".into()))?;
-        if let Some(key) = entity::column::<Option<i32>>(row, located.key)? {
-            (j.via.prime)(row, located, key, rows)?;
+        // The related row's own joined rows, which go with it.
+        let nested = read(&j.nested, row, at)?;
+        if entity::column::<Option<i32>>(row, located.key)?.is_some() {
+            rows.push((j.via.attach)(row, located, nested)?);
         }
-        read(&j.nested, row, at, rows)?;
     }
-    Ok(())
+    Ok(Joined(rows))
 }
 
 /// Joins the row `R` relates to `key`, when `reader` may see it.
-fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr, reader: Reader) {
+fn join<R: ToOne>(query: &mut SelectStatement, joined: &JoinPlan, key: Expr, reader: Reader) {
     let alias = &joined.alias;
     let mut on = Condition::all().add(Expr::col((alias.clone(), R::column())).eq(key));
     if let Some(rule) = rules::visible::<R::Target>(reader, alias, None) {
@@ -289,22 +290,23 @@ fn join<R: ToOne>(query: &mut SelectStatement, joined: &Joined, key: Expr, reade
     super::sql::select_table::<R::Target>(query, reader, alias, prefix, omitted);
 }
 
-/// Notes the row `R` relates to `key`, whose columns are `at` (all null when
-/// there is none).
-fn prime<R: ToOne>(
-    row: &QueryResult,
-    at: Located,
-    key: i32,
-    rows: &mut PrimedRows,
-) -> Result<(), DbErr> {
+/// The row `R` relates a row to, whose columns are `at` (all null when there is
+/// none), with its own joined rows.
+fn attach<R: ToOne>(row: &QueryResult, at: Located, nested: Joined) -> Result<JoinedRow, DbErr> {
     let found = match entity::column::<Option<i32>>(row, at.matched)? {
-        Some(_) => Some(<R::Target as Table>::from_model(
-            ModelOf::<R::Target>::from_row_without(row, at.first, at.omitted)?,
-        )),
+        Some(_) => {
+            let model = ModelOf::<R::Target>::from_row_without(row, at.first, at.omitted)?;
+            let mut found = <R::Target as Table>::from_model(model);
+            found.attach(nested);
+            Some(Arc::new(found) as Arc<dyn Any + Send + Sync>)
+        }
         None => None,
     };
-    rows.add::<R>(key, found, at.omitted);
-    Ok(())
+    Ok(JoinedRow {
+        relation: TypeId::of::<R>(),
+        omitted: at.omitted,
+        row: found,
+    })
 }
 
 fn matched<R: ToOne>() -> &'static str {
@@ -339,11 +341,46 @@ impl fmt::Debug for Joins {
     }
 }
 
-/// A related row's type, the unique column it is found by, and the key.
-type Slot = (TypeId, &'static str, i32);
-/// A related row (`None` when there is none), with the bits of the columns its
-/// statement left out.
-type Row = (u32, Option<Box<dyn Any + Send + Sync>>);
+/// The rows a statement joined to one of its rows, by relation: its to-one fields
+/// answer from them (see the module's documentation). A row read otherwise (by a
+/// mutation, or past [`MAX_JOINS`]) has none, and its fields ask their loaders.
+#[derive(Clone, Default)]
+pub struct Joined(Vec<JoinedRow>);
+
+/// One relation's joined row.
+#[derive(Clone)]
+struct JoinedRow {
+    /// The relation's marker type.
+    relation: TypeId,
+    /// The related table's columns the statement left out, as bits.
+    omitted: u32,
+    /// The related row, with its own joined rows; `None` when there is none.
+    row: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl Joined {
+    /// The row `R` relates this one to, when its statement joined it with every
+    /// column but those of the bits `unneeded` (a field reads what its selection
+    /// asks for): `Some(None)` when it read that there is none.
+    pub fn get<R: ToOne>(&self, unneeded: u32) -> Option<Option<&R::Target>> {
+        match self.find(TypeId::of::<R>(), unneeded)? {
+            Some(row) => Some(Some(row.downcast_ref::<R::Target>()?)),
+            None => Some(None),
+        }
+    }
+
+    fn find(&self, relation: TypeId, unneeded: u32) -> Option<Option<&(dyn Any + Send + Sync)>> {
+        let joined = self.0.iter().find(|joined| joined.relation == relation)?;
+        (joined.omitted & !unneeded == 0).then_some(joined.row.as_deref())
+    }
+}
+
+impl fmt::Debug for Joined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Joined({} rows)", self.0.len())
+    }
+}
+
 /// A page's relation, parent and the fingerprint of its arguments.
 type PageSlot = (TypeId, i32, u64);
 /// A page's arguments and rows, as `(Arc<ListArgs<_>>, Arc<Page<_, _>>)`, and
@@ -385,70 +422,27 @@ impl Takers {
     }
 }
 
-/// The related rows that statements of this request have already read, by relation
-/// and key: a to-one field finds its row here, and a connection field its page,
-/// before it asks a loader.
+/// The pages that statements of this request have already read, by relation,
+/// parent and arguments: a connection field finds its page here before it asks a
+/// loader.
 #[derive(Default)]
 pub struct Primed(Mutex<Read>);
 
 #[derive(Default)]
 struct Read {
-    rows: HashMap<Slot, Variants>,
     pages: HashMap<PageSlot, PageRows>,
 }
 
-/// The reads of one related row: joins for different selections may each have
-/// left out columns another reads (a comment's author without an email, the post's
-/// author without a name), so a row keeps every read that no other covers.
-struct Variants {
-    first: Row,
-    more: Vec<Row>,
-}
-
-impl Variants {
-    /// A read that lacks no column but those of the bits `unneeded`.
-    fn fit(&self, unneeded: u32) -> Option<&Row> {
-        std::iter::once(&self.first)
-            .chain(&self.more)
-            .find(|(omitted, _)| omitted & !unneeded == 0)
-    }
-
-    /// Keeps `row` unless a kept read has every column it has.
-    fn add(&mut self, row: Row) {
-        if self.fit(row.0).is_some() {
-            return;
-        }
-        if row.0 & !self.first.0 == 0 {
-            self.first = row;
-        } else {
-            self.more.push(row);
-        }
-    }
-}
-
-/// Rows read by one statement, noted in [`Primed`] at once when it is done.
+/// Pages read by one statement, noted in [`Primed`] at once when it is done.
 #[derive(Default)]
-pub struct PrimedRows {
-    rows: Vec<(Slot, Row)>,
+pub struct PrimedPages {
     pages: Vec<(PageSlot, PageRows)>,
-}
-
-/// Where the row `R` relates to `key` is kept: by its type and the column it is
-/// found by, so that every relation that reaches it by that column (a post's author,
-/// a comment's author, a lookup by id) finds it.
-fn slot<R: ToOne>(key: i32) -> Slot {
-    (TypeId::of::<R::Target>(), R::column().as_str(), key)
 }
 
 /// The rows and edges of a page of `R`.
 type PageOf<R> = Page<<R as ToMany>::Target, <R as ToMany>::Edge>;
 
-impl PrimedRows {
-    fn add<R: ToOne>(&mut self, key: i32, found: Option<R::Target>, omitted: u32) {
-        let row = found.map(|row| Box::new(row) as Box<dyn Any + Send + Sync>);
-        self.rows.push((slot::<R>(key), (omitted, row)));
-    }
-
+impl PrimedPages {
     /// Notes the page of `parent`'s rows that `args` asks for, which any number of
     /// fields may take (a page folded into a lookup).
     pub fn add_page<R: ToMany>(
@@ -487,19 +481,6 @@ impl PrimedRows {
 }
 
 impl Primed {
-    /// The row `R` relates to `key`, when a statement has read it with every
-    /// column but those of the bits `unneeded` (a join for another selection may
-    /// have left out a column this one reads): `Some(None)` when it read that there
-    /// is none.
-    pub fn get<R: ToOne>(&self, key: i32, unneeded: u32) -> Option<Option<R::Target>> {
-        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, row) = read.rows.get(&slot::<R>(key))?.fit(unneeded)?;
-        Some(
-            row.as_ref()
-                .and_then(|row| row.downcast_ref::<R::Target>().cloned()),
-        )
-    }
-
     /// The page of `parent`'s rows that `args` asks for, when a statement has read
     /// it; its last taker takes it out, so that it holds the only handle to it.
     pub fn page<R: ToMany>(
@@ -524,22 +505,11 @@ impl Primed {
     }
 
     /// Notes what one statement read.
-    pub fn extend(&self, read: PrimedRows) {
-        if read.rows.is_empty() && read.pages.is_empty() {
+    pub fn extend(&self, read: PrimedPages) {
+        if read.pages.is_empty() {
             return;
         }
         let mut primed = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        for (slot, row) in read.rows {
-            match primed.rows.entry(slot) {
-                Entry::Occupied(mut kept) => kept.get_mut().add(row),
-                Entry::Vacant(slot) => {
-                    slot.insert(Variants {
-                        first: row,
-                        more: Vec::new(),
-                    });
-                }
-            }
-        }
         for (slot, page) in read.pages {
             match primed.pages.entry(slot) {
                 // The same page again (its parent in another list): it keeps the
@@ -560,38 +530,36 @@ impl Primed {
 mod tests {
     use super::*;
 
-    fn read(omitted: u32) -> Row {
-        (omitted, Some(Box::new(omitted)))
+    fn joined(omitted: u32, row: Option<u32>) -> Joined {
+        Joined(vec![JoinedRow {
+            relation: TypeId::of::<u32>(),
+            omitted,
+            row: row.map(|row| Arc::new(row) as Arc<dyn Any + Send + Sync>),
+        }])
     }
 
-    fn kept(variants: &Variants, unneeded: u32) -> Option<u32> {
-        let (_, row) = variants.fit(unneeded)?;
-        row.as_ref()?.downcast_ref::<u32>().copied()
+    fn found(joined: &Joined, unneeded: u32) -> Option<Option<u32>> {
+        let found = joined.find(TypeId::of::<u32>(), unneeded)?;
+        Some(found.map(|row| *row.downcast_ref::<u32>().unwrap()))
     }
 
     #[test]
-    fn a_row_read_without_a_column_is_not_given_to_a_field_that_reads_it() {
-        let mut variants = Variants {
-            first: read(0b0110),
-            more: Vec::new(),
-        };
-        assert_eq!(kept(&variants, 0b0110), Some(0b0110));
+    fn a_row_joined_without_a_column_is_not_given_to_a_field_that_reads_it() {
+        let read = joined(0b0110, Some(7));
+        assert_eq!(found(&read, 0b0110), Some(Some(7)));
         assert_eq!(
-            kept(&variants, 0b1110),
-            Some(0b0110),
+            found(&read, 0b1110),
+            Some(Some(7)),
             "lacks only the unneeded"
         );
-        assert_eq!(kept(&variants, 0b0010), None, "lacks a needed column");
-        // A read that another covers is not kept; one with other columns is.
-        variants.add(read(0b1110));
-        assert!(variants.more.is_empty());
-        variants.add(read(0b1001));
-        assert_eq!(kept(&variants, 0b1001), Some(0b1001));
-        assert_eq!(kept(&variants, 0b0110), Some(0b0110));
-        // A read with every column of the first takes its place.
-        variants.add(read(0b0100));
-        assert_eq!(kept(&variants, 0b0110), Some(0b0100));
-        assert_eq!(variants.more.len(), 1);
+        assert_eq!(found(&read, 0b0010), None, "lacks a needed column");
+        assert_eq!(found(&read, 0), None, "lacks two needed columns");
+        assert_eq!(found(&joined(0, None), 0), Some(None), "read to be missing");
+        assert!(
+            read.find(TypeId::of::<u8>(), u32::MAX).is_none(),
+            "another relation was not joined"
+        );
+        assert_eq!(found(&Joined::default(), u32::MAX), None);
     }
 
     /// Takes until the last, and whether it was.

@@ -9,7 +9,7 @@ use async_graphql::dataloader::Loader;
 use futures_util::future::try_join_all;
 
 use super::page::{EdgeData, Page};
-use super::{Joins, LoadError, MOST_KEYS_PER_BATCH, PrimedRows, SqlLoader, sql};
+use super::{Joins, LoadError, MOST_KEYS_PER_BATCH, PrimedPages, SqlLoader, sql};
 use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, Table};
 
 /// A to-one relation: the row of `Target` whose `column` equals the key.
@@ -208,8 +208,7 @@ impl<R: ToMany> Loader<Many<R>> for SqlLoader {
         let groups = by_args(keys.iter().map(|k| (k.parent, k.args.clone())));
         let link = R::link();
         let pages = try_join_all(groups.iter().map(|(args, parents)| {
-            let (db, reader, primed) = (&self.db, self.reader, &self.primed);
-            sql::related_pages::<R::Target, R::Edge>(db, reader, &link, parents, args, primed)
+            sql::related_pages::<R::Target, R::Edge>(&self.db, self.reader, &link, parents, args)
         }))
         .await?;
         let mut found = HashMap::with_capacity(keys.len());
@@ -252,11 +251,10 @@ impl<R: ToMany> Loader<Siblings<R>> for SqlLoader {
                 for counted in counted.chunks(MOST_KEYS_PER_BATCH) {
                     let parents: Vec<i32> = counted.iter().map(|(parent, _)| *parent).collect();
                     let (db, reader, primed) = (&self.db, self.reader, &self.primed);
-                    let mut pages = sql::related_pages::<R::Target, R::Edge>(
-                        db, reader, link, &parents, args, primed,
-                    )
-                    .await?;
-                    let mut read = PrimedRows::default();
+                    let mut pages =
+                        sql::related_pages::<R::Target, R::Edge>(db, reader, link, &parents, args)
+                            .await?;
+                    let mut read = PrimedPages::default();
                     for (parent, lists) in counted {
                         let page = pages.remove(parent).unwrap_or_default();
                         read.add_page_taken_by::<R>(*parent, args, page, *lists);

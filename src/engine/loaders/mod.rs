@@ -6,8 +6,9 @@
 //! - [`Count`]: the number of related rows per parent, grouped in one statement.
 //!
 //! In a query, a statement also joins the to-one rows its selection asks for
-//! ([`Joins`]), a lookup folds in a page of to-many rows ([`fold`]), and the request
-//! remembers them ([`Primed`]): those fields then cost no statement of their own.
+//! ([`Joins`]), which go with the rows they were joined to ([`Joined`]), and a
+//! lookup folds in a page of to-many rows ([`fold`]), which the request remembers
+//! ([`Primed`]): those fields then cost no statement of their own.
 //!
 //! Loaders live for one request: nothing is cached across requests.
 
@@ -28,7 +29,7 @@ use crate::db::CountingDb;
 use crate::engine::rules::Reader;
 
 pub use fold::ToManyField;
-pub use joins::{Joins, JoinsReader, Primed, PrimedRows, ToOneField};
+pub use joins::{Joined, Joins, JoinsReader, Primed, PrimedPages, ToOneField};
 pub use keys::{ById, Count, Follows, Many, One, Siblings, ToMany, ToOne};
 pub use page::{EdgeData, Page};
 pub use scheduler::BatchScheduler;

@@ -35,7 +35,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, IdenStatic, Iterable, QueryResu
 use super::fold::Fold;
 use super::page::{EdgeData, Page};
 use super::statement_cache::{self, Shape, ShapeArgs};
-use super::{Joins, JoinsReader, Primed, PrimedRows, ToOne};
+use super::{Joins, JoinsReader, Primed, PrimedPages, ToOne};
 use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::engine::pagination::{OrderDirection, Ordering};
 use crate::engine::rules::{self, Reader};
@@ -57,12 +57,11 @@ struct CountAll;
 struct RelatedPages;
 struct RelatedCounts;
 
-/// A page of a top-level list; the rows its joins read go into `primed`.
+/// A page of a top-level list, its rows with the rows their joins read.
 pub async fn list_page<T: Listed>(
     db: &impl ConnectionTrait,
     reader: Reader,
     args: &Arc<ListArgs<T>>,
-    primed: &Primed,
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
     let backend = db.get_database_backend();
     let shape = list_shape::<ListPage, T>(backend, reader, None, 0, args);
@@ -81,7 +80,6 @@ pub async fn list_page<T: Listed>(
         query
     });
     let mut page = Page::default();
-    let mut read = PrimedRows::default();
     let mut joins = args.joins.as_deref().map(Joins::reader);
     for row in db.query_all_raw(query).await? {
         if page.rows.len() as u64 == args.window.limit {
@@ -89,20 +87,19 @@ pub async fn list_page<T: Listed>(
             break;
         }
         // The listed table's columns come first.
-        let node = T::from_model(ModelOf::<T>::from_row_without(&row, 0, args.omitted)?);
+        let mut node = T::from_model(ModelOf::<T>::from_row_without(&row, 0, args.omitted)?);
         if let Some(joins) = &mut joins {
-            joins.read(&row, &mut read)?;
+            node.attach(joins.read(&row)?);
         }
         page.rows
             .push((node, async_graphql::connection::EmptyFields));
     }
-    primed.extend(read);
     Ok(page)
 }
 
 /// The rows of `R::Target` that `reader` may see whose `R::column()` is one of
-/// `values`, by that value; the rows its joins read, and the page it folds in, go
-/// into `primed`.
+/// `values`, by that value, with the rows their joins read; the pages it folds in
+/// go into `primed`.
 pub async fn rows_by<R: ToOne>(
     db: &impl ConnectionTrait,
     reader: Reader,
@@ -118,7 +115,7 @@ pub async fn rows_by<R: ToOne>(
         rows_by_statement::<R>(backend, reader, values, joins)
     });
     let mut found = HashMap::with_capacity(values.len());
-    let mut read = PrimedRows::default();
+    let mut read = PrimedPages::default();
     let mut fold = folded::<R>(joins).map(Fold::reader);
     let mut joins = joins.map(Joins::reader);
     // The table's columns come first, but for the hidden ones.
@@ -132,9 +129,10 @@ pub async fn rows_by<R: ToOne>(
         if found.contains_key(&key) {
             continue; // the row again, with another row of its folded page
         }
-        let node = R::Target::from_model(ModelOf::<R::Target>::from_row_without(&row, 0, hidden)?);
+        let mut node =
+            R::Target::from_model(ModelOf::<R::Target>::from_row_without(&row, 0, hidden)?);
         if let Some(joins) = &mut joins {
-            joins.read(&row, &mut read)?;
+            node.attach(joins.read(&row)?);
         }
         found.insert(key, node);
     }
@@ -199,8 +197,8 @@ pub async fn count_all<T: Listed>(
     row.map_or(Ok(0), |row| row.try_get("", COUNT))
 }
 
-/// The pages of rows related to each of `parents` through `link`; the rows its
-/// joins read go into `primed`. When `args` asks for `totalCount` and starts at the
+/// The pages of rows related to each of `parents` through `link`, their rows with
+/// the rows their joins read. When `args` asks for `totalCount` and starts at the
 /// beginning, the same statement counts each parent's rows.
 pub async fn related_pages<T: Listed, E: EdgeData>(
     db: &impl ConnectionTrait,
@@ -208,7 +206,6 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     link: &Link,
     parents: &[i32],
     args: &Arc<ListArgs<T>>,
-    primed: &Primed,
 ) -> Result<HashMap<i32, Page<T, E>>, DbErr> {
     if parents.is_empty() {
         return Ok(HashMap::new());
@@ -231,12 +228,10 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
     });
 
     let mut pages = PageReader::new("", args);
-    let mut read = PrimedRows::default();
     let mut joins = args.joins.as_deref().map(Joins::reader);
     for row in db.query_all_raw(outer).await? {
-        pages.read(&row, joins.as_mut(), &mut read)?;
+        pages.read(&row, joins.as_mut())?;
     }
-    primed.extend(read);
     Ok(pages.finish(parents))
 }
 
@@ -350,12 +345,11 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
     }
 
     /// Reads the page row of `row`, if it carries one (a row without a rank is a
-    /// parent without rows); the rows `joins` read go into `read`.
+    /// parent without rows), with the rows `joins` read.
     pub(super) fn read(
         &mut self,
         row: &QueryResult,
         joins: Option<&mut JoinsReader<'_>>,
-        read: &mut PrimedRows,
     ) -> Result<(), DbErr> {
         let at = self.columns(row)?;
         let Some(rank) = rank(row, at.rank)? else {
@@ -372,9 +366,9 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
             page.has_more = true;
             return Ok(());
         }
-        let node = T::from_model(ModelOf::<T>::from_row_without(row, model, self.omitted)?);
+        let mut node = T::from_model(ModelOf::<T>::from_row_without(row, model, self.omitted)?);
         if let Some(joins) = joins {
-            joins.read(row, read)?;
+            node.attach(joins.read(row)?);
         }
         ranked.push((rank, (node, E::read(row)?)));
         Ok(())
