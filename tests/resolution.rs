@@ -260,6 +260,11 @@ async fn failed_fields_are_left_out_alike(backend: Backend) {
             lean["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
             "{lean}"
         );
+        let paths = |answer: &serde_json::Value| -> Vec<serde_json::Value> {
+            let errors = answer["errors"].as_array().expect("errors");
+            errors.iter().map(|error| error["path"].clone()).collect()
+        };
+        assert_eq!(paths(&lean), paths(&usual), "{plain}");
     }
     let (_, partial) = app.request(None, cases[0].0, serde_json::json!({})).await;
     let post = &partial["data"]["posts"]["nodes"][0];

@@ -13,7 +13,7 @@ use async_graphql::{
 use futures_util::future::BoxFuture;
 use sea_orm::ModelTrait;
 
-use crate::engine::lean::{Lean, Leaves};
+use crate::engine::lean::{Lean, LeanList, Leaves};
 use crate::engine::listing::{ListArgs, Listed};
 use crate::engine::loaders::{Count, EdgeData, Many, Page, Siblings, ToMany, count_all, list_page};
 use crate::engine::pagination::{Direction, SortValue, encode_cursor};
@@ -170,7 +170,7 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
 #[Object(name_type)]
 impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
     /// The items of this page, each with its cursor.
-    async fn edges(&self, ctx: &Context<'_>) -> Vec<Lean<&Edge<T, E>>> {
+    async fn edges(&self, ctx: &Context<'_>) -> LeanList<'_, Edge<T, E>> {
         let edges = ctx.with_selection_set(&ctx.item.node.selection_set);
         if let Some(items) = plain_fields(&edges) {
             for node in items.filter(|field| field.node.name.node == "node") {
@@ -179,14 +179,14 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
                 self.load_pages(&rows).await;
             }
         }
-        self.edges.iter().map(Lean).collect()
+        LeanList(self.edges.iter().collect())
     }
 
     /// The items of this page, without cursors.
-    async fn nodes(&self, ctx: &Context<'_>) -> Vec<Lean<&T>> {
+    async fn nodes(&self, ctx: &Context<'_>) -> LeanList<'_, T> {
         self.load_pages(&ctx.with_selection_set(&ctx.item.node.selection_set))
             .await;
-        self.edges.iter().map(|edge| Lean(&edge.node)).collect()
+        LeanList(self.edges.iter().map(|edge| &edge.node).collect())
     }
 
     /// Where this page stands in the list, and the cursors to page on.

@@ -12,7 +12,7 @@ use sea_orm::{ModelTrait, Value};
 
 use crate::engine::datetime::UtcDateTime;
 use crate::engine::filter::{BooleanFilter, DateTimeFilter, IntFilter, StringFilter};
-use crate::engine::lean::{Leaf, Lean, written_object};
+use crate::engine::lean::{Leaf, Lean, write_object};
 use crate::engine::listing::{ModelOf, Table};
 use crate::engine::loaders::{Follows, Joined};
 use crate::engine::pagination::SortKind;
@@ -148,16 +148,18 @@ pub trait ToOneAnswer: Follows {
     type Answer: Answer<Self::Target> + async_graphql::OutputType;
 }
 
-/// The written answer of the to-one field `field` of a row whose statement joined
-/// the related row (`joined`, see [`Leaves::joined`](crate::engine::lean::Leaves::joined)): the row's object when it is
-/// written at once, or null when there is none and the field may be null; `None`
-/// leaves the field to its resolver. The row is taken only if its statement read
-/// every column the field's selection reads, as the resolver takes it.
+/// Writes the answer of the to-one field `field` of a row whose statement joined
+/// the related row (`joined`) into `out`, as
+/// [`Leaves::joined`](crate::engine::lean::Leaves::joined) says: the row's object
+/// when it is written at once, or null when there is none and the field may be
+/// null. The row is taken only if its statement read every column the field's
+/// selection reads, as the resolver takes it.
 pub fn write_joined<R: ToOneAnswer>(
     ctx: &ContextSelectionSet<'_>,
     field: &Positioned<Field>,
     joined: &Joined,
-) -> Option<async_graphql::Value> {
+    out: &mut Vec<u8>,
+) -> bool {
     let items = &field.node.selection_set.node.items;
     let selects = |name: &str| {
         items.iter().any(|item| match &item.node {
@@ -165,15 +167,20 @@ pub fn write_joined<R: ToOneAnswer>(
             _ => false,
         })
     };
-    match joined.get::<R>(R::Target::omitted(&selects))? {
-        Some(row) => {
+    match joined.get::<R>(R::Target::omitted(&selects)) {
+        Some(Some(row)) => {
             let field_ctx = ctx.with_field(field);
-            written_object(
+            write_object(
                 &field_ctx.with_selection_set(&field.node.selection_set),
                 row,
+                out,
             )
         }
-        None => <R::Answer as Answer<R::Target>>::NULLABLE.then_some(async_graphql::Value::Null),
+        Some(None) if <R::Answer as Answer<R::Target>>::NULLABLE => {
+            out.extend_from_slice(b"null");
+            true
+        }
+        _ => false,
     }
 }
 
@@ -606,16 +613,17 @@ macro_rules! row_type {
                 &self,
                 ctx: &async_graphql::ContextSelectionSet<'_>,
                 field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
-            ) -> Option<async_graphql::Value> {
+                out: &mut Vec<u8>,
+            ) -> bool {
                 match field.node.name.node.as_str() {
                     $($(
                         stringify!([<$one:lower_camel>]) => {
                             $crate::engine::declare::write_joined::<[<$name $one:camel>]>(
-                                ctx, field, &self.1,
+                                ctx, field, &self.1, out,
                             )
                         }
                     )*)?
-                    _ => None,
+                    _ => false,
                 }
             }
 

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::resolver_utils::{ContainerType, resolve_container};
+use async_graphql::resolver_utils::{ContainerType, resolve_container, resolve_list};
 use async_graphql::{
     Context, ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerError,
     ServerResult, Value,
@@ -78,13 +78,18 @@ pub trait Leaves {
         std::future::ready(None)
     }
 
-    /// The written answer (see [`Written`]) of the to-one field `field` of this
-    /// object, whose selection set `ctx` is, when the statement that read the row
-    /// joined the related row and that row's selection is written at once (see
-    /// [`written_object`]); `None` leaves the field to its resolver, which answers
-    /// alike.
-    fn joined(&self, _ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> Option<Value> {
-        None
+    /// Writes the answer (see [`Written`]) of the to-one field `field` of this
+    /// object, whose selection set `ctx` is, into `out`, when the statement that
+    /// read the row joined the related row and that row's selection is written at
+    /// once (see [`write_object`]); `false` (having written nothing) leaves the field
+    /// to its resolver, which answers alike.
+    fn joined(
+        &self,
+        _ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+        _out: &mut Vec<u8>,
+    ) -> bool {
+        false
     }
 
     /// Loads the pages of the connection field `ctx` resolves for each of
@@ -114,8 +119,13 @@ impl<T: Leaves + Sync> Leaves for &T {
         (**self).connection(ctx)
     }
 
-    fn joined(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> Option<Value> {
-        (**self).joined(ctx, field)
+    fn joined(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        (**self).joined(ctx, field, out)
     }
 
     fn load_pages<'a>(
@@ -215,7 +225,8 @@ impl<T: ContainerType + Leaves> OutputType for Lean<T> {
         // without a future of its own.
         let written = ctx.data_opt::<Written>().is_some();
         if written && is_plain(&ctx.item.node.items, true) {
-            let (leaves, pending) = write_leaves(ctx, &self.0)?;
+            let mut leaves = Vec::with_capacity(32 * ctx.item.node.items.len() + 2);
+            let pending = write_leaves(ctx, &self.0, &mut leaves)?;
             if pending.is_empty() {
                 return Ok(closed(leaves));
             }
@@ -232,20 +243,117 @@ impl<T: ContainerType + Leaves> OutputType for Lean<T> {
     }
 }
 
-/// The written answer (see [`Written`]) of `root`, whose selection set `ctx` is,
-/// when it is plain and each of its fields is written at once (leaves, and joined
-/// rows likewise written: see [`Leaves::joined`]), as [`Lean`] answers it; `None`
-/// when a field is left to its resolver.
-pub fn written_object<T: ContainerType + Leaves>(
+/// Rows answered as a list of [`Lean`] objects (a page's `nodes` or `edges`). A
+/// written list with a plain selection is written as one: each row's leaves in
+/// place, in order, and only the rows with fields left to resolve as futures,
+/// together; where async-graphql makes each row a future of its own, gathered in
+/// a list of values. Otherwise the rows answer as async-graphql answers a list.
+pub struct LeanList<'a, T>(pub Vec<&'a T>);
+
+impl<T: ContainerType + Leaves + Sync> OutputType for LeanList<'_, T> {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<Lean<T>> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<Lean<T>> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<Lean<T>> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let rows = self.0.iter().map(|row| Lean(*row));
+        if ctx.data_opt::<Written>().is_none() || !is_plain(&ctx.item.node.items, true) {
+            return resolve_list(ctx, field, rows, Some(self.0.len())).await;
+        }
+        let list: BoxFuture<'_, ServerResult<Value>> = Box::pin(write_list(ctx, &self.0));
+        list.await
+    }
+}
+
+/// A written list of `rows` (see [`LeanList`]), each answered as [`Lean`] answers
+/// it, its errors on the row's path as async-graphql puts them.
+async fn write_list<'a, T: ContainerType + Leaves + Sync>(
+    ctx: &ContextSelectionSet<'a>,
+    rows: &[&T],
+) -> ServerResult<Value> {
+    let mut list = Vec::with_capacity(2 + 64 * rows.len());
+    list.push(b'[');
+    let mut unfinished = Vec::new();
+    for (idx, row) in rows.iter().enumerate() {
+        if idx > 0 {
+            list.push(b',');
+        }
+        let item = ctx.with_index(idx);
+        let start = list.len();
+        let mut pending =
+            write_leaves(&item, *row, &mut list).map_err(|e| item.set_error_path(e))?;
+        if pending.is_empty() {
+            close(&mut list, start);
+        } else {
+            // Its leaves, to be spliced with its pending fields' answers.
+            let leaves = list.split_off(start);
+            for (at, _) in &mut pending {
+                *at -= start;
+            }
+            unfinished.push((list.len(), idx, *row, leaves, pending));
+        }
+    }
+    list.push(b']');
+    if unfinished.is_empty() {
+        return Ok(Value::Binary(list.into()));
+    }
+    let resolving = unfinished
+        .into_iter()
+        .map(|(at, idx, row, leaves, pending)| async move {
+            let item = ctx.with_index(idx);
+            let object = resolve_pending(&item, row, leaves, pending).await;
+            object
+                .map(|object| (at, object))
+                .map_err(|e| item.set_error_path(e))
+        });
+    let objects = futures_util::future::try_join_all(resolving).await?;
+    let size = list.len() + objects.iter().map(|(_, o)| written_size(o)).sum::<usize>();
+    let mut written = Vec::with_capacity(size);
+    let mut from = 0;
+    for (at, object) in &objects {
+        written.extend_from_slice(&list[from..*at]);
+        write_value(&mut written, object).map_err(unwritable)?;
+        from = *at;
+    }
+    written.extend_from_slice(&list[from..]);
+    Ok(Value::Binary(written.into()))
+}
+
+/// Writes the answer (see [`Written`]) of `root`, whose selection set `ctx` is,
+/// into `out`, as [`Lean`] answers it, when it is plain and each of its fields is
+/// written at once (leaves, and joined rows likewise written: see
+/// [`Leaves::joined`]); `false` (having written nothing) when a field is left to
+/// its resolver.
+pub fn write_object<T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
-) -> Option<Value> {
+    out: &mut Vec<u8>,
+) -> bool {
     if !is_plain(&ctx.item.node.items, true) {
-        return None;
+        return false;
     }
-    match write_leaves(ctx, root) {
-        Ok((leaves, pending)) if pending.is_empty() => Some(closed(leaves)),
-        _ => None,
+    let start = out.len();
+    match write_leaves(ctx, root, out) {
+        Ok(pending) if pending.is_empty() => {
+            close(out, start);
+            true
+        }
+        _ => {
+            out.truncate(start);
+            false
+        }
     }
 }
 
@@ -318,18 +426,19 @@ async fn resolve_lean<T: ContainerType + Leaves>(
 /// Most objects have one or two (a comment's author; a post's author and comments).
 type Pending<'a> = SmallVec<[(usize, &'a Positioned<Field>); 2]>;
 
-/// The start of a plain selection's answer written as JSON: each leaf field that
-/// the object reads straight from its row ([`Leaves::leaf`]), `__typename`, and
-/// each to-one field whose joined row is written at once ([`Leaves::joined`]),
-/// written in the selection's order; and the fields left to resolve (other nested
-/// fields, and leaves with a resolver of their own), with their places.
+/// Writes the start of a plain selection's answer as JSON onto `leaves`: each leaf
+/// field that the object reads straight from its row ([`Leaves::leaf`]),
+/// `__typename`, and each to-one field whose joined row is written at once
+/// ([`Leaves::joined`]), in the selection's order; and gives the fields left to
+/// resolve (other nested fields, and leaves with a resolver of their own), with
+/// their places in `leaves`.
 fn write_leaves<'a, T: ContainerType + Leaves>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
-) -> ServerResult<(Vec<u8>, Pending<'a>)> {
+    leaves: &mut Vec<u8>,
+) -> ServerResult<Pending<'a>> {
     let items = &ctx.item.node.items;
     // Every entry is written after a comma; the first comma becomes the brace.
-    let mut leaves = Vec::with_capacity(32 * items.len() + 2);
     let mut pending = Pending::new();
     for field in fields(items) {
         let key = field.node.response_key().node.as_str();
@@ -341,17 +450,20 @@ fn write_leaves<'a, T: ContainerType + Leaves>(
         };
         if name == "__typename" {
             let name = Value::String(root.introspection_type_name().into_owned());
-            write_entry(&mut leaves, key, &name).map_err(unwritable)?;
+            write_entry(leaves, key, &name).map_err(unwritable)?;
         } else if let Some(leaf) = leaf() {
-            write_key(&mut leaves, key);
-            leaf.write(&mut leaves).map_err(unwritable)?;
-        } else if let Some(joined) = root.joined(ctx, field) {
-            write_entry(&mut leaves, key, &joined).map_err(unwritable)?;
+            write_key(leaves, key);
+            leaf.write(leaves).map_err(unwritable)?;
         } else {
-            pending.push((leaves.len(), field));
+            let at = leaves.len();
+            write_key(leaves, key);
+            if !root.joined(ctx, field, leaves) {
+                leaves.truncate(at);
+                pending.push((at, field));
+            }
         }
     }
-    Ok((leaves, pending))
+    Ok(pending)
 }
 
 /// A written answer (see [`write_leaves`]) with its `pending` fields resolved
@@ -388,6 +500,17 @@ fn closed(mut object: Vec<u8>) -> Value {
     object[0] = b'{';
     object.push(b'}');
     Value::Binary(object.into())
+}
+
+/// Closes the object whose entries `out` holds from `start` on, as [`closed`]
+/// does.
+fn close(out: &mut Vec<u8>, start: usize) {
+    if out.len() == start {
+        out.extend_from_slice(b"null");
+    } else {
+        out[start] = b'{';
+        out.push(b'}');
+    }
 }
 
 /// A nested field, resolved: its place among the leaves, the field, its value.
