@@ -5,7 +5,7 @@
 //! the filter input with its clauses on related rows, and the relations' loaders,
 //! joins and folds, read off the entity's SeaORM relations.
 
-use async_graphql::parser::types::{Field, Selection};
+use async_graphql::parser::types::Field;
 use async_graphql::{ContextSelectionSet, Positioned};
 use chrono::{DateTime, Utc};
 use sea_orm::{ModelTrait, Value};
@@ -114,16 +114,11 @@ pub fn key_of<R: Follows>(parent: &ModelOf<R::Parent>) -> ApiResult<Option<i32>>
 /// What a to-one field answers: its row, which a foreign key guarantees, or (for
 /// a relation declared `or null`) its row or null.
 pub trait Answer<T>: Sized {
-    /// Whether the answer is null when there is no row (or else an error).
-    const NULLABLE: bool;
-
     /// The answer, given the row found (or none).
     fn answer(found: Option<T>) -> ApiResult<Self>;
 }
 
 impl<T: Table> Answer<T> for Lean<T> {
-    const NULLABLE: bool = false;
-
     fn answer(found: Option<T>) -> ApiResult<Self> {
         found.map(Lean).ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!(
@@ -135,8 +130,6 @@ impl<T: Table> Answer<T> for Lean<T> {
 }
 
 impl<T: Table> Answer<T> for Option<Lean<T>> {
-    const NULLABLE: bool = true;
-
     fn answer(found: Option<T>) -> ApiResult<Self> {
         Ok(found.map(Lean))
     }
@@ -151,32 +144,23 @@ pub trait ToOneAnswer: Follows {
 /// Writes the answer of the to-one field `field` of a row whose statement joined
 /// the related row (`joined`) into `out`, as
 /// [`Leaves::joined`](crate::engine::lean::Leaves::joined) says: the row's object
-/// when it is written at once, or null when there is none and the field may be
-/// null. The row is taken only if its statement read every column the field's
-/// selection reads, as the resolver takes it.
+/// when it is written at once, or null when there is none and the field answers
+/// null for no row. The row is taken as the field's resolver takes it
+/// ([`joined_row`](crate::engine::request::joined_row)).
 pub fn write_joined<R: ToOneAnswer>(
     ctx: &ContextSelectionSet<'_>,
     field: &Positioned<Field>,
     joined: &Joined,
     out: &mut Vec<u8>,
 ) -> bool {
-    let items = &field.node.selection_set.node.items;
-    let selects = |name: &str| {
-        items.iter().any(|item| match &item.node {
-            Selection::Field(field) => field.node.name.node == name,
-            _ => false,
-        })
-    };
-    match joined.get::<R>(R::Target::omitted(&selects)) {
-        Some(Some(row)) => {
-            let field_ctx = ctx.with_field(field);
-            write_object(
-                &field_ctx.with_selection_set(&field.node.selection_set),
-                row,
-                out,
-            )
-        }
-        Some(None) if <R::Answer as Answer<R::Target>>::NULLABLE => {
+    let field_ctx = ctx.with_field(field);
+    match crate::engine::request::joined_row::<R>(&field_ctx, joined) {
+        Some(Some(row)) => write_object(
+            &field_ctx.with_selection_set(&field.node.selection_set),
+            row,
+            out,
+        ),
+        Some(None) if R::Answer::answer(None).is_ok() => {
             out.extend_from_slice(b"null");
             true
         }

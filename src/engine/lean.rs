@@ -497,13 +497,12 @@ fn closed(mut object: Vec<u8>) -> Value {
     if object.is_empty() {
         return Value::Null;
     }
-    object[0] = b'{';
-    object.push(b'}');
+    close(&mut object, 0);
     Value::Binary(object.into())
 }
 
-/// Closes the object whose entries `out` holds from `start` on, as [`closed`]
-/// does.
+/// Closes the object whose entries `out` holds from `start` on: `null` when it has
+/// none (see [`closed`]).
 fn close(out: &mut Vec<u8>, start: usize) {
     if out.len() == start {
         out.extend_from_slice(b"null");

@@ -182,31 +182,45 @@ async fn find_joined<R: crate::engine::loaders::ToOne>(
     value: i32,
     joined: Option<&crate::engine::loaders::Joined>,
 ) -> ApiResult<Option<R::Target>> {
-    let plan = per_field::<R, _>(ctx, || {
-        let selection = ctx.look_ahead();
-        Ok(FindPlan {
-            unneeded: R::Target::omitted(&|field| selection.field(field).exists()),
-            joins: crate::engine::loaders::Joins::of::<R::Target>(ctx, &[selection], true),
-        })
-    })?;
-    if let Some(found) = joined.and_then(|joined| joined.get::<R>(plan.unneeded)) {
+    if let Some(found) = joined.and_then(|joined| joined_row::<R>(ctx, joined)) {
         return Ok(found.cloned());
     }
+    // What the statement that loads the row joins and folds in, worked out once
+    // per field of the document.
+    let joins = per_field::<R, _>(ctx, || {
+        Ok(crate::engine::loaders::Joins::of::<R::Target>(
+            ctx,
+            &[ctx.look_ahead()],
+            true,
+        ))
+    })?;
     Ok(loaders(ctx)?
         .load_one(crate::engine::loaders::One::<R>::new(
             value,
-            plan.joins.clone(),
+            (*joins).clone(),
         ))
         .await?)
 }
 
-/// How a to-one field of the document finds its rows.
-struct FindPlan {
-    /// What the statement that loads them joins and folds in.
-    joins: Option<Arc<crate::engine::loaders::Joins>>,
-    /// The bits of the columns its selection does not read.
-    unneeded: u32,
+/// The row that `R` relates a row to, when the statement that read that row
+/// joined it with every column the to-one field `ctx` resolves reads (see
+/// [`Joined`](crate::engine::loaders::Joined)): `Some(None)` when it read that
+/// there is none; `None` when the field must find it.
+pub fn joined_row<'a, R: crate::engine::loaders::ToOne>(
+    ctx: &Context<'_>,
+    joined: &'a crate::engine::loaders::Joined,
+) -> Option<Option<&'a R::Target>> {
+    let unneeded = per_field::<(R, Unneeded), _>(ctx, || {
+        let selection = ctx.look_ahead();
+        Ok(Unneeded(R::Target::omitted(&|field| {
+            selection.field(field).exists()
+        })))
+    });
+    joined.get::<R>(unneeded.ok()?.0)
 }
+
+/// The bits of the columns that a to-one field's selection does not read.
+struct Unneeded(u32);
 
 /// The row that `R` relates to `value`, which a foreign key guarantees.
 pub async fn find_required<R: crate::engine::loaders::ToOne>(
