@@ -527,6 +527,52 @@ async fn addresses_filter_and_order_only_for_those_who_see_them(backend: Backend
     assert!(pages.windows(2).all(|w| w[0] == w[1]), "{pages:?}");
 }
 
+/// What a query's resolvers work out per field is kept with its document across
+/// requests, but a nested list's filter, compiled with the read rules, only for the
+/// reader it was compiled for: the same text, asked by each reader in turn (the
+/// admin first and last, anonymously twice), answers each what they may see.
+async fn a_nested_filter_is_compiled_for_each_reader(backend: Backend) {
+    let app = app(backend).await;
+    // Alice's comments whose author wrote the draft: 3 and 4 on published posts,
+    // and 6 on the draft itself.
+    let filter = "filter: {author: {posts: {databaseId: {in: [2]}}}}";
+    let comments = format!("comments({filter}) {{ nodes {{ databaseId }} }}");
+    let alice = gid("User", AUTHOR);
+    for (query, path) in [
+        // Folded into the statement that looks Alice up.
+        (
+            format!(r#"{{ user(id: "{alice}") {{ {comments} }} }}"#),
+            "/user/comments/nodes",
+        ),
+        // Read for each row of a list.
+        (
+            format!("{{ users(first: 1) {{ nodes {{ {comments} }} }} }}"),
+            "/users/nodes/0/comments/nodes",
+        ),
+    ] {
+        for reader in [
+            Reader::User(ADMIN),
+            Reader::Anonymous,
+            Reader::User(OTHER),
+            Reader::User(AUTHOR),
+            Reader::Anonymous,
+            Reader::User(ADMIN),
+        ] {
+            let expected = if reader.sees_draft() {
+                json!([{"databaseId": 3}, {"databaseId": 4}, {"databaseId": 6}])
+            } else {
+                json!([])
+            };
+            let data = ask(&app, reader, &query).await;
+            assert_eq!(
+                data.pointer(path),
+                Some(&expected),
+                "{reader:?} asked {query}"
+            );
+        }
+    }
+}
+
 async fn a_cursor_taken_on_a_draft_shows_others_only_what_they_see(backend: Backend) {
     let app = app(backend).await;
     let first = "{ posts(first: 2) { nodes { databaseId } pageInfo { endCursor } } }";
@@ -738,6 +784,7 @@ on_every_backend!(
     every_field_answers_each_reader_what_they_may_see,
     filters_never_match_on_what_the_reader_may_not_see,
     addresses_filter_and_order_only_for_those_who_see_them,
+    a_nested_filter_is_compiled_for_each_reader,
     a_cursor_taken_on_a_draft_shows_others_only_what_they_see,
     writes_to_what_one_may_not_see_are_not_found,
     comments_on_a_draft_reach_only_those_who_see_it,

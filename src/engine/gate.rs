@@ -25,6 +25,7 @@ use async_graphql::{Executor, Request, Response, ServerError};
 use crate::engine::lean::repeats_a_key;
 use crate::engine::limits::{self, Exceeded, Measure, QueryLimits, Shape};
 use crate::engine::pagination::PageLimits;
+use crate::engine::request::PerField;
 use crate::error::ApiError;
 
 /// How many documents are kept; when full, the cache starts over.
@@ -57,6 +58,9 @@ struct Kept {
     /// Its measure, once it has passed the limits, when that depends on nothing
     /// but the document (settled, and no operation named in the request).
     measure: OnceLock<Measure>,
+    /// What its fields' resolvers work out from the document (and who reads),
+    /// for every request of it, when settled.
+    per_field: Arc<PerField>,
 }
 
 impl Kept {
@@ -76,6 +80,7 @@ impl Kept {
             settled,
             validated: AtomicBool::new(false),
             measure: OnceLock::new(),
+            per_field: Arc::default(),
         }
     }
 }
@@ -121,6 +126,14 @@ impl Pass {
     /// [`Written`](crate::engine::lean::Written)): a document that is not kept is not checked, so it may not.
     pub fn writable(&self) -> bool {
         self.kept.as_ref().is_some_and(|kept| kept.writable)
+    }
+
+    /// Where the operation's resolvers keep what they work out per field, when
+    /// that follows from the document's text and who reads alone (a query without
+    /// variables): the same for every request of the document.
+    pub fn per_field(&self) -> Option<Arc<PerField>> {
+        let kept = self.kept.as_ref().filter(|kept| kept.settled)?;
+        Some(kept.per_field.clone())
     }
 }
 
@@ -413,6 +426,23 @@ mod tests {
             gate.documents.get(costly).expect("kept").measure.get(),
             None
         );
+    }
+
+    #[test]
+    fn a_settled_documents_requests_share_what_is_worked_out_per_field() {
+        let gate = gate();
+        let per_field = |query: &str| {
+            let pass = gate.prepare(&mut Request::new(query)).unwrap();
+            pass.per_field()
+        };
+        let settled = "{ items(first: 7) { nodes { id } } }";
+        let first = per_field(settled).expect("kept");
+        let second = per_field(settled).expect("kept");
+        assert!(Arc::ptr_eq(&first, &second));
+        let other = per_field("{ items(first: 8) { nodes { id } } }").expect("kept");
+        assert!(!Arc::ptr_eq(&first, &other), "each document its own");
+        let variables = "query($n: Int) { items(first: $n) { totalCount } }";
+        assert!(per_field(variables).is_none(), "worked out per request");
     }
 
     #[test]

@@ -337,6 +337,12 @@ impl<T: Listed> ListArgs<T> {
         Self::validate(ctx, request, order_by, filter, &Lookahead::from(field)).ok()
     }
 
+    /// Whether these arguments depend on who reads: a filter is compiled with the
+    /// read rules of the rows it reaches.
+    pub fn depends_on_reader(&self) -> bool {
+        self.filter.is_some()
+    }
+
     /// How many rows a statement reads per page: one past the page when the
     /// selection asks whether another follows.
     pub fn rows_read(&self) -> u64 {
@@ -409,6 +415,12 @@ impl<T: Listed> ListArgs<T> {
             joins,
             fingerprint: hasher.finish(),
         })
+    }
+}
+
+impl<T: Listed> crate::engine::request::PerFieldValue for ListArgs<T> {
+    fn depends_on_reader(&self) -> bool {
+        ListArgs::depends_on_reader(self)
     }
 }
 

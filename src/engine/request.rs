@@ -3,7 +3,7 @@
 use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
-use async_graphql::Context;
+use async_graphql::{Context, Pos};
 use foldhash::HashMap;
 use sea_orm::EntityTrait;
 
@@ -35,23 +35,55 @@ pub struct RequestState {
     pub scheduler: BatchScheduler,
     /// Values worked out once per field of the request's document (`None` on a
     /// WebSocket connection, whose state outlives each document).
-    per_field: Option<PerField>,
+    per_field: Option<Arc<PerField>>,
 }
 
-/// Values worked out once per field of one document, by the field's address in it
-/// and what was worked out.
+/// Values worked out once per field of one document (see [`per_field`]), by the
+/// field's position in it and what was worked out, and by who reads when the value
+/// depends on it. Kept for one request, or, for a document whose every such value
+/// follows from its text and who reads (a query without variables), with the
+/// parsed document for all its requests (see [`Pass`](crate::engine::gate::Pass)).
 #[derive(Default)]
-struct PerField(Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>);
+pub struct PerField(Mutex<HashMap<Site, Arc<dyn Any + Send + Sync>>>);
+
+/// Where a value worked out for a field is kept.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Site {
+    /// The field's position in the document: no two fields share one.
+    field: Pos,
+    /// What was worked out.
+    kind: TypeId,
+    /// Who reads, for a value that depends on it.
+    reader: Option<Reader>,
+}
+
+/// The most values one [`PerField`] keeps; when full, it starts over (a document
+/// kept across requests keeps the values of each reader who sent it).
+const MOST_KEPT_PER_DOCUMENT: usize = 1024;
+
+/// A value worked out once per field of a document.
+pub trait PerFieldValue: Any + Send + Sync {
+    /// Whether it depends on who reads (a filter compiled with the read rules),
+    /// so that it is kept for that reader alone.
+    fn depends_on_reader(&self) -> bool;
+}
 
 impl RequestState {
     /// Fresh state for one request over `db` (made for it, see
     /// [`CountingDb::for_request`]), signed in as `viewer`: for the execution of one
-    /// document only (values are kept per field of it).
-    pub fn new(db: CountingDb, tokens: Arc<Tokens>, events: Events, viewer: Option<i32>) -> Self {
+    /// document only, whose values per field are kept in `per_field` (the
+    /// document's own, when it has them; else the request's).
+    pub fn new(
+        db: CountingDb,
+        tokens: Arc<Tokens>,
+        events: Events,
+        viewer: Option<i32>,
+        per_field: Option<Arc<PerField>>,
+    ) -> Self {
         let scheduler = BatchScheduler::default();
         let loaders = |db, reader| loaders::for_request(db, reader, &scheduler);
         let mut state = Self::build(db, tokens, events, viewer, loaders, scheduler.clone());
-        state.per_field = Some(PerField::default());
+        state.per_field = Some(per_field.unwrap_or_default());
         state
     }
 
@@ -102,31 +134,29 @@ fn state<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RequestState> {
 
 /// What `make` works out for the field `ctx` resolves, made once per field of the
 /// document and `K` and shared by every resolution of that field in the request (the
-/// same field under each parent of a list has the same arguments and selection).
+/// same field under each parent of a list has the same arguments and selection),
+/// and by later requests of the same document (see [`PerField`]).
 /// `K` names what is made: one field can need several things of one type (`nodes`
 /// plans the joins of each type of row it looks up).
-pub fn per_field<K: Any, T: Any + Send + Sync>(
+pub fn per_field<K: Any, T: PerFieldValue>(
     ctx: &Context<'_>,
     make: impl FnOnce() -> ApiResult<T>,
 ) -> ApiResult<Arc<T>> {
-    let Some(cache) = state(ctx)?.per_field.as_ref() else {
+    let state = state(ctx)?;
+    let Some(cache) = state.per_field.as_ref() else {
         return make().map(Arc::new);
     };
-    if let Some(made) = cache.made::<K, T>(ctx) {
+    if let Some(made) = cache.made::<K, T>(ctx, state.reader) {
         return Ok(made);
     }
     let made = Arc::new(make()?);
-    cache
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(PerField::site::<K>(ctx), made.clone());
+    cache.keep::<K>(ctx, state.reader, made.depends_on_reader(), made.clone());
     Ok(made)
 }
 
 /// [`per_field`] for a value that is the only one of its type made for a field:
 /// kept under its own type, where [`made_per_field`] finds it.
-pub fn per_field_of_type<T: Any + Send + Sync>(
+pub fn per_field_of_type<T: PerFieldValue>(
     ctx: &Context<'_>,
     make: impl FnOnce() -> ApiResult<T>,
 ) -> ApiResult<Arc<T>> {
@@ -134,24 +164,53 @@ pub fn per_field_of_type<T: Any + Send + Sync>(
 }
 
 /// What [`per_field_of_type`] made already for the field `ctx` resolves, if it has.
-pub fn made_per_field<T: Any + Send + Sync>(ctx: &Context<'_>) -> Option<Arc<T>> {
-    state(ctx).ok()?.per_field.as_ref()?.made::<T, T>(ctx)
+pub fn made_per_field<T: PerFieldValue>(ctx: &Context<'_>) -> Option<Arc<T>> {
+    let state = state(ctx).ok()?;
+    state.per_field.as_ref()?.made::<T, T>(ctx, state.reader)
 }
 
 impl PerField {
-    /// Where a value made for the field `ctx` resolves and `K` is kept.
-    fn site<K: Any>(ctx: &Context<'_>) -> (usize, TypeId) {
-        (std::ptr::from_ref(ctx.item) as usize, TypeId::of::<K>())
+    fn site<K: Any>(ctx: &Context<'_>, reader: Option<Reader>) -> Site {
+        Site {
+            field: ctx.item.pos,
+            kind: TypeId::of::<K>(),
+            reader,
+        }
     }
 
-    fn made<K: Any, T: Any + Send + Sync>(&self, ctx: &Context<'_>) -> Option<Arc<T>> {
-        let found = self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&Self::site::<K>(ctx))
+    /// What was made for the field `ctx` resolves and `K`, for any reader or for
+    /// `reader`.
+    fn made<K: Any, T: Any + Send + Sync>(
+        &self,
+        ctx: &Context<'_>,
+        reader: Reader,
+    ) -> Option<Arc<T>> {
+        let kept = self.lock();
+        let found = (kept.get(&Self::site::<K>(ctx, None)))
+            .or_else(|| kept.get(&Self::site::<K>(ctx, Some(reader))))
             .cloned();
+        drop(kept);
         found?.downcast::<T>().ok()
+    }
+
+    fn keep<K: Any>(
+        &self,
+        ctx: &Context<'_>,
+        reader: Reader,
+        depends_on_reader: bool,
+        made: Arc<dyn Any + Send + Sync>,
+    ) {
+        let site = Self::site::<K>(ctx, depends_on_reader.then_some(reader));
+        let mut kept = self.lock();
+        if kept.len() >= MOST_KEPT_PER_DOCUMENT {
+            kept.clear();
+        }
+        kept.insert(site, made);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Site, Arc<dyn Any + Send + Sync>>> {
+        // The map holds no invariant a panicking holder could break.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -221,6 +280,18 @@ pub fn joined_row<'a, R: crate::engine::loaders::ToOne>(
 
 /// The bits of the columns that a to-one field's selection does not read.
 struct Unneeded(u32);
+
+impl PerFieldValue for Option<Arc<crate::engine::loaders::Joins>> {
+    fn depends_on_reader(&self) -> bool {
+        self.as_ref().is_some_and(|joins| joins.depends_on_reader())
+    }
+}
+
+impl PerFieldValue for Unneeded {
+    fn depends_on_reader(&self) -> bool {
+        false
+    }
+}
 
 /// The row that `R` relates to `value`, which a foreign key guarantees.
 pub async fn find_required<R: crate::engine::loaders::ToOne>(

@@ -532,8 +532,13 @@ async fn run(
     // reported as such rather than as time run out.
     let retry_until = began + state.http.request_timeout.mul_f64(0.8);
     let db = db.retrying_until(retry_until);
-    let mut request_state =
-        RequestState::new(db, state.tokens.clone(), state.events.clone(), viewer);
+    let mut request_state = RequestState::new(
+        db,
+        state.tokens.clone(),
+        state.events.clone(),
+        viewer,
+        pass.per_field(),
+    );
     request_state.client = client;
     let db = request_state.db.clone();
     let scheduler = request_state.scheduler.clone();

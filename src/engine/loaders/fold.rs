@@ -86,6 +86,8 @@ pub fn plan_fold(
 pub trait Fold: Send + Sync {
     /// A canonical description, so that equal plans batch together.
     fn describe(&self, text: &mut String);
+    /// Whether the plan depends on who reads: its page's filter may.
+    fn depends_on_reader(&self) -> bool;
     /// Joins the pages of `parents` to `query`, whose rows are aliased `parent` and
     /// keyed by its column `id`: the rows of them that `reader` may see.
     fn apply(
@@ -159,6 +161,10 @@ impl<R: ToMany> Fold for Folded<R> {
         text.push_str(std::any::type_name::<R>());
         text.push('#');
         text.push_str(&self.args.fingerprint().to_string());
+    }
+
+    fn depends_on_reader(&self) -> bool {
+        self.args.depends_on_reader()
     }
 
     fn apply(

@@ -126,6 +126,15 @@ impl Joins {
         Some(Arc::new(Self { joined, fold, text }))
     }
 
+    /// Whether the plan depends on who reads (see
+    /// [`PerFieldValue`](crate::engine::request::PerFieldValue)): its folded page's
+    /// filter may.
+    pub fn depends_on_reader(&self) -> bool {
+        self.fold
+            .as_ref()
+            .is_some_and(|fold| fold.depends_on_reader())
+    }
+
     /// The to-many page to fold in, if any.
     pub fn fold(&self) -> Option<&dyn Fold> {
         self.fold.as_deref()
