@@ -168,8 +168,6 @@ pub struct JoinsReader<'a> {
 struct Located {
     /// The related table's columns the statement leaves out.
     omitted: u32,
-    /// The parent's key column.
-    key: usize,
     /// The related table's first column.
     first: usize,
     /// The related table's column that matches the key.
@@ -183,7 +181,7 @@ impl JoinsReader<'_> {
             Some(at) => at,
             None => {
                 let mut at = Vec::new();
-                locate(&self.joins.joined, "", &Layout::of(row), &mut at)?;
+                locate(&self.joins.joined, &Layout::of(row), &mut at)?;
                 self.at.insert(at)
             }
         };
@@ -245,20 +243,14 @@ fn apply(joined: &[JoinPlan], query: &mut SelectStatement, parent: &DynIden, rea
     }
 }
 
-fn locate(
-    joined: &[JoinPlan],
-    parent: &str,
-    layout: &Layout,
-    at: &mut Vec<Located>,
-) -> Result<(), DbErr> {
+fn locate(joined: &[JoinPlan], layout: &Layout, at: &mut Vec<Located>) -> Result<(), DbErr> {
     for j in joined {
         at.push(Located {
             omitted: j.omitted,
-            key: layout.at(&format!("{parent}{}", (j.via.key)()))?,
             first: layout.at(&format!("{}{}", j.prefix, j.via.columns[0]))?,
             matched: layout.at(&format!("{}{}", j.prefix, (j.via.matched)()))?,
         });
-        locate(&j.nested, &j.prefix, layout, at)?;
+        locate(&j.nested, layout, at)?;
     }
     Ok(())
 }
@@ -275,9 +267,9 @@ fn read<'a>(
             .ok_or_else(|| DbErr::Type("a joined relation was not located".into()))?;
         // The related row's own joined rows, which go with it.
         let nested = read(&j.nested, row, at)?;
-        if entity::column::<Option<i32>>(row, located.key)?.is_some() {
-            rows.push((j.via.attach)(row, located, nested)?);
-        }
+        // A null key matches no row: the field answers null, as the row's own
+        // key says before it looks for one (see `follow`).
+        rows.push((j.via.attach)(row, located, nested)?);
     }
     Ok(Joined(rows))
 }
