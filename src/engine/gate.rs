@@ -11,8 +11,10 @@
 //! on a twin of the schema that skips validation's rules (16% of a point
 //! lookup's instructions). Such a query's measure against the limits depends on
 //! its document alone too, and is kept once it has passed (a document over the
-//! limits is measured, and refused, every time). Execution runs on every request,
-//! and nothing of an answer is kept (every answer reads the database).
+//! limits is measured, and refused, every time), and so is what its resolvers work
+//! out per field (arguments, joins; per reader where that depends on who reads,
+//! see [`PerField`]). Execution runs on every request, and nothing of an answer is
+//! kept (every answer reads the database).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
