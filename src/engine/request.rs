@@ -146,11 +146,13 @@ pub fn per_field<K: Any, T: PerFieldValue>(
     let Some(cache) = state.per_field.as_ref() else {
         return make().map(Arc::new);
     };
-    if let Some(made) = cache.made::<K, T>(ctx, state.reader) {
+    let field = ctx.item.pos;
+    if let Some(made) = cache.made::<K, T>(field, state.reader) {
         return Ok(made);
     }
     let made = Arc::new(make()?);
-    cache.keep::<K>(ctx, state.reader, made.depends_on_reader(), made.clone());
+    let depends_on_reader = made.depends_on_reader();
+    cache.keep::<K>(field, state.reader, depends_on_reader, made.clone());
     Ok(made)
 }
 
@@ -166,41 +168,40 @@ pub fn per_field_of_type<T: PerFieldValue>(
 /// What [`per_field_of_type`] made already for the field `ctx` resolves, if it has.
 pub fn made_per_field<T: PerFieldValue>(ctx: &Context<'_>) -> Option<Arc<T>> {
     let state = state(ctx).ok()?;
-    state.per_field.as_ref()?.made::<T, T>(ctx, state.reader)
+    (state.per_field.as_ref()?).made::<T, T>(ctx.item.pos, state.reader)
 }
 
 impl PerField {
-    fn site<K: Any>(ctx: &Context<'_>, reader: Option<Reader>) -> Site {
-        Site {
-            field: ctx.item.pos,
+    /// What was made for the field at `field` and `K`, for any reader or for
+    /// `reader`.
+    fn made<K: Any, T: Any + Send + Sync>(&self, field: Pos, reader: Reader) -> Option<Arc<T>> {
+        let site = |reader| Site {
+            field,
             kind: TypeId::of::<K>(),
             reader,
-        }
-    }
-
-    /// What was made for the field `ctx` resolves and `K`, for any reader or for
-    /// `reader`.
-    fn made<K: Any, T: Any + Send + Sync>(
-        &self,
-        ctx: &Context<'_>,
-        reader: Reader,
-    ) -> Option<Arc<T>> {
+        };
         let kept = self.lock();
-        let found = (kept.get(&Self::site::<K>(ctx, None)))
-            .or_else(|| kept.get(&Self::site::<K>(ctx, Some(reader))))
+        let found = (kept.get(&site(None)))
+            .or_else(|| kept.get(&site(Some(reader))))
             .cloned();
         drop(kept);
         found?.downcast::<T>().ok()
     }
 
+    /// Keeps `made` for the field at `field` and `K`: for `reader` alone when it
+    /// depends on who reads, else for any reader.
     fn keep<K: Any>(
         &self,
-        ctx: &Context<'_>,
+        field: Pos,
         reader: Reader,
         depends_on_reader: bool,
         made: Arc<dyn Any + Send + Sync>,
     ) {
-        let site = Self::site::<K>(ctx, depends_on_reader.then_some(reader));
+        let site = Site {
+            field,
+            kind: TypeId::of::<K>(),
+            reader: depends_on_reader.then_some(reader),
+        };
         let mut kept = self.lock();
         if kept.len() >= MOST_KEPT_PER_DOCUMENT {
             kept.clear();
@@ -389,4 +390,52 @@ pub async fn find_row<T: crate::engine::listing::Table>(
 /// The client's address, when known.
 pub fn client(ctx: &Context<'_>) -> ApiResult<Option<std::net::IpAddr>> {
     Ok(state(ctx)?.client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: usize) -> Pos {
+        Pos { line, column: 3 }
+    }
+
+    #[test]
+    fn a_value_that_depends_on_who_reads_is_found_by_that_reader_alone() {
+        let kept = PerField::default();
+        let (alice, bob) = (Reader::User(1), Reader::User(2));
+        kept.keep::<u8>(at(1), alice, true, Arc::new(10_u32));
+        assert_eq!(kept.made::<u8, u32>(at(1), alice).as_deref(), Some(&10));
+        assert_eq!(kept.made::<u8, u32>(at(1), bob), None);
+        assert_eq!(kept.made::<u8, u32>(at(1), Reader::Anonymous), None);
+        kept.keep::<u8>(at(1), bob, true, Arc::new(20_u32));
+        assert_eq!(kept.made::<u8, u32>(at(1), alice).as_deref(), Some(&10));
+        assert_eq!(kept.made::<u8, u32>(at(1), bob).as_deref(), Some(&20));
+
+        kept.keep::<u16>(at(1), alice, false, Arc::new(30_u32));
+        for reader in [alice, bob, Reader::Anonymous] {
+            assert_eq!(kept.made::<u16, u32>(at(1), reader).as_deref(), Some(&30));
+        }
+        assert_eq!(kept.made::<u16, u32>(at(2), alice), None, "another field");
+        assert_eq!(kept.made::<u32, u32>(at(1), alice), None, "another kind");
+        assert_eq!(kept.made::<u16, u64>(at(1), alice), None, "another type");
+    }
+
+    #[test]
+    fn a_documents_values_start_over_when_full() {
+        let kept = PerField::default();
+        for line in 0..MOST_KEPT_PER_DOCUMENT {
+            kept.keep::<u8>(at(line), Reader::Anonymous, false, Arc::new(line));
+        }
+        assert_eq!(kept.lock().len(), MOST_KEPT_PER_DOCUMENT);
+        assert!(kept.made::<u8, usize>(at(0), Reader::Anonymous).is_some());
+        kept.keep::<u8>(
+            at(MOST_KEPT_PER_DOCUMENT),
+            Reader::Anonymous,
+            false,
+            Arc::new(0_usize),
+        );
+        assert_eq!(kept.lock().len(), 1, "started over");
+        assert!(kept.made::<u8, usize>(at(0), Reader::Anonymous).is_none());
+    }
 }
