@@ -57,6 +57,18 @@ struct Site {
     reader: Option<Reader>,
 }
 
+impl Site {
+    /// Where a value of kind `K` for the field at `field` is kept, for `reader`
+    /// alone or (`None`) for any reader.
+    fn of<K: Any>(field: Pos, reader: Option<Reader>) -> Self {
+        Self {
+            field,
+            kind: TypeId::of::<K>(),
+            reader,
+        }
+    }
+}
+
 /// The most values one [`PerField`] keeps; when full, it starts over (a document
 /// kept across requests keeps the values of each reader who sent it).
 const MOST_KEPT_PER_DOCUMENT: usize = 1024;
@@ -175,14 +187,9 @@ impl PerField {
     /// What was made for the field at `field` and `K`, for any reader or for
     /// `reader`.
     fn made<K: Any, T: Any + Send + Sync>(&self, field: Pos, reader: Reader) -> Option<Arc<T>> {
-        let site = |reader| Site {
-            field,
-            kind: TypeId::of::<K>(),
-            reader,
-        };
         let kept = self.lock();
-        let found = (kept.get(&site(None)))
-            .or_else(|| kept.get(&site(Some(reader))))
+        let found = (kept.get(&Site::of::<K>(field, None)))
+            .or_else(|| kept.get(&Site::of::<K>(field, Some(reader))))
             .cloned();
         drop(kept);
         found?.downcast::<T>().ok()
@@ -197,11 +204,7 @@ impl PerField {
         depends_on_reader: bool,
         made: Arc<dyn Any + Send + Sync>,
     ) {
-        let site = Site {
-            field,
-            kind: TypeId::of::<K>(),
-            reader: depends_on_reader.then_some(reader),
-        };
+        let site = Site::of::<K>(field, depends_on_reader.then_some(reader));
         let mut kept = self.lock();
         if kept.len() >= MOST_KEPT_PER_DOCUMENT {
             kept.clear();
