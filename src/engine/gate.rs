@@ -8,8 +8,8 @@
 //! fact that one was valid: a query without variables that the served schema
 //! validated, and answered without an error, validates the same way every time
 //! (the schema does not change while the server runs), so later requests of it run
-//! on a twin of the schema that skips validation's rules (16% of a point
-//! lookup's instructions). Such a query's measure against the limits depends on
+//! on a twin of the schema that skips validation's rules (see bench/README.md
+//! for what that saves). Such a query's measure against the limits depends on
 //! its document alone too, and is kept once it has passed (a document over the
 //! limits is measured, and refused, every time), and so is what its resolvers work
 //! out per field (arguments, joins; per reader where that depends on who reads,
