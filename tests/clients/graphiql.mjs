@@ -1,7 +1,8 @@
 // Opens relgql's GraphiQL in headless Chromium with every request to any other host
 // refused: checks the default document (sign-in and a subscription), that the
 // Explorer plugin shows the schema's fields, and that a query pasted into the
-// editor and run at once (no wait for the editor to settle) runs that query.
+// editor and run as soon as it shows (before GraphiQL reads the new text's
+// operation names) runs that query.
 // Usage: node graphiql.mjs http://127.0.0.1:8000 [/usr/bin/chromium]
 import { chromium } from "playwright-core";
 
@@ -61,15 +62,37 @@ try {
   // Paste over the whole document and run at once.
   const query =
     "{ users(first: 1) { nodes { name posts(first: 1) { nodes { title comments(first: 1) { nodes { author { name } } } } } } } }";
-  await page.evaluate((text) => navigator.clipboard.writeText(text), query);
-  await page.click(`${editor} .view-lines`);
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Control+V");
-  sent.length = 0;
-  await page.keyboard.press("Control+Enter");
   // The response is an editor too: its text comes with non-breaking spaces, and
   // wrapped.
   const text = (selector) => page.innerText(selector).then((shown) => shown.replace(/\s+/g, " "));
+  await page.evaluate((text) => navigator.clipboard.writeText(text), query);
+  // Monaco moves the focus to its text area after the click: keys pressed before
+  // that go to the page, and the paste is lost.
+  await page.click(`${editor} .view-lines`);
+  await page.waitForSelector(`${editor}.focused`, { timeout: 20000 }).catch(async () => {
+    problems.push("the query editor did not take the focus when clicked");
+  });
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Control+V");
+  // Monaco applies a paste after an asynchronous step: run as soon as it shows,
+  // within GraphiQL's 100 ms wait to read the operation names from the new text.
+  await page.waitForFunction(
+    // Compared without spaces: Monaco may wrap the line after a bracket.
+    ([selector, pasted]) => document.querySelector(selector)?.innerText.replace(/\s+/g, "") === pasted,
+    [`${editor} .view-lines`, query.replace(/\s+/g, "")],
+    { timeout: 20000, polling: 5 },
+  ).catch(async () => {
+    const [focused, clipboard] = await page.evaluate(async () => [
+      `${document.activeElement?.tagName}.${document.activeElement?.className}`,
+      await navigator.clipboard.readText().catch((error) => `unreadable: ${error}`),
+    ]);
+    problems.push(
+      `the pasted query did not show in the editor: ${await text(`${editor} .view-lines`)}` +
+        ` (focus on ${focused}; clipboard: ${clipboard})`,
+    );
+  });
+  sent.length = 0;
+  await page.keyboard.press("Control+Enter");
   await page.waitForFunction(
     () => document.querySelector(".graphiql-response")?.innerText.replace(/\s+/g, " ").includes("Ada Lovelace"),
     null,
