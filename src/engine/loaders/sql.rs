@@ -356,13 +356,18 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
             return Ok(());
         };
         let (model, parent, count) = (at.model, at.parent, at.count);
-        let (page, ranked) = self.found.entry(entity::column(row, parent)?).or_default();
+        let last = self.last;
+        let reading = self
+            .found
+            .entry(entity::column(row, parent)?)
+            .or_insert_with(|| Reading::new(last));
+        let page = &mut reading.page;
         if let Some(count) = count
             && page.total.is_none()
         {
             page.total = Some(entity::column(row, count)?);
         }
-        if rank > self.last {
+        if rank > last {
             page.has_more = true;
             return Ok(());
         }
@@ -370,7 +375,7 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
         if let Some(joins) = joins {
             node.attach(joins.read(row)?);
         }
-        ranked.push((rank, (node, E::read(row)?)));
+        reading.push(rank, (node, E::read(row)?));
         Ok(())
     }
 
@@ -380,11 +385,7 @@ impl<T: Listed, E: EdgeData> PageReader<T, E> {
         let mut pages: HashMap<i32, Page<T, E>> = self
             .found
             .into_iter()
-            .map(|(parent, (mut page, mut ranked))| {
-                ranked.sort_unstable_by_key(|(rank, _)| *rank);
-                page.rows = ranked.into_iter().map(|(_, row)| row).collect();
-                (parent, page)
-            })
+            .map(|(parent, reading)| (parent, reading.finish()))
             .collect();
         if self.counted {
             for parent in parents {
@@ -424,8 +425,51 @@ pub fn column_at<T: Table>(column: &str, omitted: u32) -> Result<usize, DbErr> {
         .ok_or_else(|| DbErr::Type(format!("{} reads no column {column}", T::NAME)))
 }
 
-/// A page as its rows are read: its rows with their ranks, in no order yet.
-type Reading<T, E> = (Page<T, E>, Vec<(i64, (T, E))>);
+/// Room kept at first for a page's rows: its limit, up to this many.
+const MOST_ROWS_RESERVED: i64 = 64;
+
+/// A page as its rows are read: its rows as they come, with their ranks. A
+/// statement mostly sends each page's rows in their order, which then stand as they
+/// came; otherwise they are sorted by rank at the end.
+struct Reading<T, E> {
+    page: Page<T, E>,
+    ranks: Vec<i64>,
+    in_order: bool,
+}
+
+impl<T, E> Reading<T, E> {
+    fn new(limit: i64) -> Self {
+        let room = usize::try_from(limit.clamp(0, MOST_ROWS_RESERVED)).unwrap_or(0);
+        Self {
+            page: Page {
+                rows: Vec::with_capacity(room),
+                ..Page::default()
+            },
+            ranks: Vec::with_capacity(room),
+            in_order: true,
+        }
+    }
+
+    fn push(&mut self, rank: i64, row: (T, E)) {
+        self.in_order &= self.ranks.last().is_none_or(|last| *last < rank);
+        self.ranks.push(rank);
+        self.page.rows.push(row);
+    }
+
+    fn finish(self) -> Page<T, E> {
+        let Self {
+            mut page,
+            ranks,
+            in_order,
+        } = self;
+        if !in_order {
+            let mut ranked: Vec<(i64, (T, E))> = ranks.into_iter().zip(page.rows).collect();
+            ranked.sort_unstable_by_key(|(rank, _)| *rank);
+            page.rows = ranked.into_iter().map(|(_, row)| row).collect();
+        }
+        page
+    }
+}
 
 /// A row's place in its parent's page (in column `at`), from 1, if it has one
 /// (`ROW_NUMBER()` is unsigned on MySQL and MariaDB).
@@ -590,4 +634,42 @@ fn order_terms<T: Listed>(reader: Reader, order: &Ordering<T::Field>) -> Vec<(Ex
             (rules::column::<T>(reader, &t0(), T::column(*field)), order)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(limit: i64, ranks: &[i64]) -> Vec<i64> {
+        let mut reading = Reading::new(limit);
+        for rank in ranks {
+            reading.push(*rank, (*rank, ()));
+        }
+        reading
+            .finish()
+            .rows
+            .into_iter()
+            .map(|(row, ())| row)
+            .collect()
+    }
+
+    #[test]
+    fn a_pages_rows_come_out_in_rank_order_however_they_came() {
+        assert_eq!(read(3, &[1, 2, 3]), [1, 2, 3]);
+        assert_eq!(read(3, &[2, 1, 3]), [1, 2, 3]);
+        assert_eq!(read(3, &[1, 3, 2]), [1, 2, 3]);
+        assert_eq!(read(3, &[3, 2, 1]), [1, 2, 3]);
+        // Equal ranks are out of order too (they do not come from one window).
+        assert_eq!(read(2, &[2, 2, 1]), [1, 2, 2]);
+        assert_eq!(read(0, &[]), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn room_for_a_pages_rows_is_its_limit_within_bounds() {
+        assert!(Reading::<u64, ()>::new(10).page.rows.capacity() >= 10);
+        assert_eq!(Reading::<u64, ()>::new(-1).page.rows.capacity(), 0);
+        assert!(
+            Reading::<u64, ()>::new(i64::MAX).page.rows.capacity() <= MOST_ROWS_RESERVED as usize
+        );
+    }
 }
