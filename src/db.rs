@@ -381,13 +381,10 @@ impl TransactionPooling {
         &self,
         conn: &mut PgConnection,
         stmt: &Statement,
-    ) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
+    ) -> Result<Vec<QueryResult>, sqlx::Error> {
         use sqlx::Executor as _;
         conn.execute(AssertSqlSafe(&*self.begin)).await?;
-        let rows = statement(stmt)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await;
+        let rows = collected(statement(stmt).persistent(false).fetch(&mut *conn)).await;
         Self::end(conn, rows.is_ok()).await?;
         rows
     }
@@ -576,11 +573,10 @@ impl Held {
         reader.busy = true;
         let rows = match &self.warm.pooling {
             Some(pooling) => pooling.fetch_all(reader.connection(), stmt).await,
-            None => statement(stmt).fetch_all(reader.connection()).await,
+            None => collected(statement(stmt).fetch(reader.connection())).await,
         };
         reader.busy = false;
-        let rows = Self::checked(&mut slot, rows).map_err(DbErr::Query)?;
-        Ok(rows.into_iter().map(QueryResult::from).collect())
+        Self::checked(&mut slot, rows).map_err(DbErr::Query)
     }
 
     /// Runs `stmt` (a write outside a transaction) on the held connection: a request
@@ -801,6 +797,15 @@ impl std::fmt::Debug for Warm {
 fn statement(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     let values = stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+}
+
+/// The rows of a statement as SeaORM reads them, taken as they arrive: collecting
+/// sqlx's rows first and converting them after moves each row twice.
+async fn collected(
+    rows: impl futures_util::Stream<Item = Result<sqlx::postgres::PgRow, sqlx::Error>>,
+) -> Result<Vec<QueryResult>, sqlx::Error> {
+    use futures_util::TryStreamExt as _;
+    rows.map_ok(QueryResult::from).try_collect().await
 }
 
 /// A connection from `pool`, counted as waited for while it is.
@@ -1041,8 +1046,7 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
         if let Some((pool, pooling)) = &self.pooled {
             let mut conn = pooled_connection(pool).await?;
             let rows = pooling.fetch_all(&mut conn, stmt).await;
-            let rows = rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
-            return Ok(rows.into_iter().map(QueryResult::from).collect());
+            return rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))));
         }
         self.inner.query_all_raw(stmt.clone()).await
     }
