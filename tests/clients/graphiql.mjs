@@ -59,7 +59,7 @@ try {
     { timeout: 20000 },
   );
 
-  // Paste over the whole document and run at once.
+  // Paste over the whole document and run it as soon as it shows.
   const query =
     "{ users(first: 1) { nodes { name posts(first: 1) { nodes { title comments(first: 1) { nodes { author { name } } } } } } } }";
   // The response is an editor too: its text comes with non-breaking spaces, and

@@ -434,7 +434,6 @@ const MOST_ROWS_RESERVED: i64 = 64;
 struct Reading<T, E> {
     page: Page<T, E>,
     ranks: Vec<i64>,
-    in_order: bool,
 }
 
 impl<T, E> Reading<T, E> {
@@ -446,23 +445,17 @@ impl<T, E> Reading<T, E> {
                 ..Page::default()
             },
             ranks: Vec::with_capacity(room),
-            in_order: true,
         }
     }
 
     fn push(&mut self, rank: i64, row: (T, E)) {
-        self.in_order &= self.ranks.last().is_none_or(|last| *last < rank);
         self.ranks.push(rank);
         self.page.rows.push(row);
     }
 
     fn finish(self) -> Page<T, E> {
-        let Self {
-            mut page,
-            ranks,
-            in_order,
-        } = self;
-        if !in_order {
+        let Self { mut page, ranks } = self;
+        if !ranks.is_sorted_by(|a, b| a < b) {
             let mut ranked: Vec<(i64, (T, E))> = ranks.into_iter().zip(page.rows).collect();
             ranked.sort_unstable_by_key(|(rank, _)| *rank);
             page.rows = ranked.into_iter().map(|(_, row)| row).collect();
