@@ -376,15 +376,21 @@ impl TransactionPooling {
         }
     }
 
-    /// The rows of `stmt`, run on `conn` in a transaction of its own.
+    /// The rows of `stmt` (about `expected` of them), run on `conn` in a
+    /// transaction of its own.
     async fn fetch_all(
         &self,
         conn: &mut PgConnection,
         stmt: &Statement,
+        expected: usize,
     ) -> Result<Vec<QueryResult>, sqlx::Error> {
         use sqlx::Executor as _;
         conn.execute(AssertSqlSafe(&*self.begin)).await?;
-        let rows = collected(statement(stmt).persistent(false).fetch(&mut *conn)).await;
+        let rows = collected(
+            statement(stmt).persistent(false).fetch(&mut *conn),
+            expected,
+        )
+        .await;
         Self::end(conn, rows.is_ok()).await?;
         rows
     }
@@ -566,14 +572,18 @@ impl std::fmt::Debug for Held {
 }
 
 impl Held {
-    /// The rows of `stmt`, read on the held connection.
-    async fn query_all(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    /// The rows of `stmt` (about `expected` of them), read on the held connection.
+    async fn query_all(
+        &self,
+        stmt: &Statement,
+        expected: usize,
+    ) -> Result<Vec<QueryResult>, DbErr> {
         let mut slot = self.connection().await?;
         let reader = reader(&mut slot);
         reader.busy = true;
         let rows = match &self.warm.pooling {
-            Some(pooling) => pooling.fetch_all(reader.connection(), stmt).await,
-            None => collected(statement(stmt).fetch(reader.connection())).await,
+            Some(pooling) => pooling.fetch_all(reader.connection(), stmt, expected).await,
+            None => collected(statement(stmt).fetch(reader.connection()), expected).await,
         };
         reader.busy = false;
         Self::checked(&mut slot, rows).map_err(DbErr::Query)
@@ -800,13 +810,27 @@ fn statement(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
 }
 
 /// The rows of a statement as SeaORM reads them, taken as they arrive: collecting
-/// sqlx's rows first and converting them after moves each row twice.
+/// sqlx's rows first and converting them after moves each row twice. Room for
+/// `expected` rows (up to [`MOST_STATEMENT_ROWS_RESERVED`]) is made at once: grown from
+/// empty, the vector of a page statement's thousand rows was copied ten times over.
 async fn collected(
     rows: impl futures_util::Stream<Item = Result<sqlx::postgres::PgRow, sqlx::Error>>,
+    expected: usize,
 ) -> Result<Vec<QueryResult>, sqlx::Error> {
     use futures_util::TryStreamExt as _;
-    rows.map_ok(QueryResult::from).try_collect().await
+    let room = Vec::with_capacity(expected.min(MOST_STATEMENT_ROWS_RESERVED));
+    rows.map_ok(QueryResult::from)
+        .try_fold(room, |mut rows, row| {
+            rows.push(row);
+            std::future::ready(Ok(rows))
+        })
+        .await
 }
+
+/// The most rows [`collected`] makes room for before they come: a statement's
+/// expected rows are a bound (every parent's page full), which a large page size
+/// over many parents makes far larger than what most statements return.
+const MOST_STATEMENT_ROWS_RESERVED: usize = 4096;
 
 /// A connection from `pool`, counted as waited for while it is.
 ///
@@ -951,9 +975,22 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.query_rows(stmt, 0).await
+    }
+}
+
+impl<C: ConnectionTrait + Send + Sync> Counting<C> {
+    /// The rows of `stmt`, as [`ConnectionTrait::query_all_raw`] reads them, when
+    /// the statement returns about `expected` rows (at most, say, every parent's
+    /// page): room for them is made before they come.
+    pub async fn query_rows(
+        &self,
+        stmt: Statement,
+        expected: usize,
+    ) -> Result<Vec<QueryResult>, DbErr> {
         self.sent(&stmt);
         let span = self.span(&stmt);
-        self.retrying(&stmt, || self.query_once(&stmt))
+        self.retrying(&stmt, || self.query_once(&stmt, expected))
             .instrument(span)
             .await
     }
@@ -1021,11 +1058,15 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
 
     /// The rows of `stmt`; from the primary when the replica it was sent to cannot
     /// answer (which is then marked down).
-    async fn query_once(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    async fn query_once(
+        &self,
+        stmt: &Statement,
+        expected: usize,
+    ) -> Result<Vec<QueryResult>, DbErr> {
         let Some(fallback) = &self.fallback else {
-            return self.read(stmt).await;
+            return self.read(stmt, expected).await;
         };
-        match self.read(stmt).await {
+        match self.read(stmt, expected).await {
             Err(error) if is_unavailable(&error) => {
                 tracing::warn!(%error, "a replica failed a read: reading from the primary");
                 (fallback.replica_failed)();
@@ -1035,17 +1076,17 @@ impl<C: ConnectionTrait + Send + Sync> Counting<C> {
         }
     }
 
-    async fn read(&self, stmt: &Statement) -> Result<Vec<QueryResult>, DbErr> {
+    async fn read(&self, stmt: &Statement, expected: usize) -> Result<Vec<QueryResult>, DbErr> {
         if let Some(held) = &self.held {
             if !only_reads(stmt) {
                 // A write that returns rows (`INSERT … RETURNING`).
                 held.ping().await?;
             }
-            return held.query_all(stmt).await;
+            return held.query_all(stmt, expected).await;
         }
         if let Some((pool, pooling)) = &self.pooled {
             let mut conn = pooled_connection(pool).await?;
-            let rows = pooling.fetch_all(&mut conn, stmt).await;
+            let rows = pooling.fetch_all(&mut conn, stmt, expected).await;
             return rows.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))));
         }
         self.inner.query_all_raw(stmt.clone()).await

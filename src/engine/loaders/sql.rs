@@ -36,6 +36,7 @@ use super::fold::Fold;
 use super::page::{EdgeData, Page};
 use super::statement_cache::{self, Shape, ShapeArgs};
 use super::{Joins, JoinsReader, Primed, PrimedPages, ToOne};
+use crate::db::CountingDb;
 use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::engine::pagination::{OrderDirection, Ordering};
 use crate::engine::rules::{self, Reader};
@@ -59,7 +60,7 @@ struct RelatedCounts;
 
 /// A page of a top-level list, its rows with the rows their joins read.
 pub async fn list_page<T: Listed>(
-    db: &impl ConnectionTrait,
+    db: &CountingDb,
     reader: Reader,
     args: &Arc<ListArgs<T>>,
 ) -> Result<Page<T, async_graphql::connection::EmptyFields>, DbErr> {
@@ -81,7 +82,7 @@ pub async fn list_page<T: Listed>(
     });
     let mut page = Page::default();
     let mut joins = args.joins.as_deref().map(Joins::reader);
-    for row in db.query_all_raw(query).await? {
+    for row in db.query_rows(query, expected_rows(1, args)).await? {
         if page.rows.len() as u64 == args.window.limit {
             page.has_more = true;
             break;
@@ -201,7 +202,7 @@ pub async fn count_all<T: Listed>(
 /// the rows their joins read. When `args` asks for `totalCount` and starts at the
 /// beginning, the same statement counts each parent's rows.
 pub async fn related_pages<T: Listed, E: EdgeData>(
-    db: &impl ConnectionTrait,
+    db: &CountingDb,
     reader: Reader,
     link: &Link,
     parents: &[i32],
@@ -229,7 +230,10 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
 
     let mut pages = PageReader::new("", args);
     let mut joins = args.joins.as_deref().map(Joins::reader);
-    for row in db.query_all_raw(outer).await? {
+    for row in db
+        .query_rows(outer, expected_rows(parents.len(), args))
+        .await?
+    {
         pages.read(&row, joins.as_mut())?;
     }
     Ok(pages.finish(parents))
@@ -423,6 +427,14 @@ pub fn column_at<T: Table>(column: &str, omitted: u32) -> Result<usize, DbErr> {
         .filter(|(i, _)| omitted & 1 << i == 0)
         .position(|(_, c)| *c == column)
         .ok_or_else(|| DbErr::Type(format!("{} reads no column {column}", T::NAME)))
+}
+
+/// How many rows a statement reading pages of `args` for `parents` parents returns
+/// at most: every page full (and read past its end when `pageInfo` asks).
+fn expected_rows<T: Listed>(parents: usize, args: &ListArgs<T>) -> usize {
+    usize::try_from(args.rows_read())
+        .unwrap_or(usize::MAX)
+        .saturating_mul(parents)
 }
 
 /// Room kept at first for a page's rows: its limit, up to this many.
