@@ -292,17 +292,14 @@ async fn write_list<'a, T: ContainerType + Leaves + Sync>(
         }
         let item = ctx.with_index(idx);
         let start = list.len();
-        let mut pending =
-            write_leaves(&item, *row, &mut list).map_err(|e| item.set_error_path(e))?;
+        let pending = write_leaves(&item, *row, &mut list).map_err(|e| item.set_error_path(e))?;
         if pending.is_empty() {
             close(&mut list, start);
         } else {
-            // Its leaves, to be spliced with its pending fields' answers.
-            let leaves = list.split_off(start);
-            for (at, _) in &mut pending {
-                *at -= start;
-            }
-            unfinished.push((list.len(), idx, *row, leaves, pending));
+            // Its leaves stay where they are, unclosed, to be written out again
+            // with its pending fields' answers: taken out, each row's leaves were a
+            // buffer of their own, grown to take the answers, copied once more.
+            unfinished.push((start..list.len(), idx, *row, pending));
         }
     }
     list.push(b']');
@@ -311,21 +308,27 @@ async fn write_list<'a, T: ContainerType + Leaves + Sync>(
     }
     let resolving = unfinished
         .into_iter()
-        .map(|(at, idx, row, leaves, pending)| async move {
-            let item = ctx.with_index(idx);
-            let object = resolve_pending(&item, row, leaves, pending).await;
-            object
-                .map(|object| (at, object))
-                .map_err(|e| item.set_error_path(e))
+        .map(|(leaves, idx, row, pending)| async move {
+            (
+                leaves,
+                settle_pending(&ctx.with_index(idx), row, pending).await,
+            )
         });
-    let objects = futures_util::future::try_join_all(resolving).await?;
-    let size = list.len() + objects.iter().map(|(_, o)| written_size(o)).sum::<usize>();
+    let objects = futures_util::future::join_all(resolving).await;
+    let size = list.len()
+        + objects
+            .iter()
+            .map(|(_, nested)| nested.iter().map(entry_size).sum::<usize>() + "null".len())
+            .sum::<usize>();
     let mut written = Vec::with_capacity(size);
     let mut from = 0;
-    for (at, object) in &objects {
-        written.extend_from_slice(&list[from..*at]);
-        write_value(&mut written, object).map_err(unwritable)?;
-        from = *at;
+    for (leaves, nested) in &objects {
+        written.extend_from_slice(&list[from..leaves.start]);
+        let start = written.len();
+        write_spliced(&mut written, &list[..leaves.end], leaves.start, nested)
+            .map_err(unwritable)?;
+        close(&mut written, start);
+        from = leaves.end;
     }
     written.extend_from_slice(&list[from..]);
     Ok(Value::Binary(written.into()))
@@ -474,21 +477,30 @@ async fn resolve_pending<'a, T: ContainerType + Leaves>(
     leaves: Vec<u8>,
     pending: Pending<'a>,
 ) -> ServerResult<Value> {
+    let nested = settle_pending(ctx, root, pending).await;
+    let object = splice(leaves, &nested).map_err(unwritable)?;
+    Ok(closed(object))
+}
+
+/// The `pending` fields of `root` resolved (together, so that siblings share
+/// their batches) and settled in the selection's order, so that errors are noted
+/// in it.
+async fn settle_pending<'a, T: ContainerType + Leaves>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &T,
+    pending: Pending<'a>,
+) -> SmallVec<[Settled<'a>; 1]> {
     let resolve = |nested| resolve_nested(ctx, root, nested);
-    // Settled in the selection's order, so that errors are noted in it.
     let settle_nested = |resolved| settled(ctx, resolved);
     // Two or more go through a list of futures: the object's future, moved whole
     // into its box, is as large as what it awaits inline.
-    let object = match pending[..] {
-        [one] => splice(leaves, &[settle_nested(resolve(one).await)]),
+    match pending[..] {
+        [one] => smallvec::smallvec![settle_nested(resolve(one).await)],
         _ => {
             let resolved = futures_util::future::join_all(pending.into_iter().map(resolve)).await;
-            let all: Vec<Settled<'_>> = resolved.into_iter().map(settle_nested).collect();
-            splice(leaves, &all)
+            resolved.into_iter().map(settle_nested).collect()
         }
     }
-    .map_err(unwritable)?;
-    Ok(closed(object))
 }
 
 /// A written object's JSON, from its entries (each after a comma): as
@@ -536,32 +548,51 @@ fn settled<'a>(ctx: &ContextSelectionSet<'_>, (at, field, value): Resolved<'a>) 
 /// order of their places), with room for the closing brace. Written on at the end
 /// when every place is there, as it is when nested fields come last.
 fn splice(mut leaves: Vec<u8>, nested: &[Settled<'_>]) -> serde_json::Result<Vec<u8>> {
-    let entry = |(_, field, value): &Settled<'_>| {
-        value.as_ref().map_or(0, |value| {
-            field.node.response_key().node.len() + 4 + written_size(value)
-        })
-    };
-    let size = leaves.len() + nested.iter().map(entry).sum::<usize>() + 1;
-    let write = |out: &mut Vec<u8>, (_, field, value): &Settled<'_>| match value {
-        Some(value) => write_entry(out, field.node.response_key().node.as_str(), value),
-        None => Ok(()),
-    };
+    let size = leaves.len() + nested.iter().map(entry_size).sum::<usize>() + 1;
     if nested.iter().all(|(at, _, _)| *at == leaves.len()) {
         leaves.reserve_exact(size - leaves.len());
         for settled in nested {
-            write(&mut leaves, settled)?;
+            write_nested(&mut leaves, settled)?;
         }
         return Ok(leaves);
     }
     let mut object = Vec::with_capacity(size);
-    let mut from = 0;
-    for settled in nested {
-        object.extend_from_slice(&leaves[from..settled.0]);
-        from = settled.0;
-        write(&mut object, settled)?;
-    }
-    object.extend_from_slice(&leaves[from..]);
+    write_spliced(&mut object, &leaves, 0, nested)?;
     Ok(object)
+}
+
+/// Writes onto `out` an object's entries that `written` holds from `from` on,
+/// with each nested field's entry at its place among them (`nested` in the order
+/// of their places, which count from the start of `written`).
+fn write_spliced(
+    out: &mut Vec<u8>,
+    written: &[u8],
+    mut from: usize,
+    nested: &[Settled<'_>],
+) -> serde_json::Result<()> {
+    for settled in nested {
+        out.extend_from_slice(&written[from..settled.0]);
+        from = settled.0;
+        write_nested(out, settled)?;
+    }
+    out.extend_from_slice(&written[from..]);
+    Ok(())
+}
+
+/// Writes a nested field's entry (see [`write_entry`]), unless it is left out.
+fn write_nested(out: &mut Vec<u8>, (_, field, value): &Settled<'_>) -> serde_json::Result<()> {
+    match value {
+        Some(value) => write_entry(out, field.node.response_key().node.as_str(), value),
+        None => Ok(()),
+    }
+}
+
+/// The size of a nested field's entry (see [`write_entry`]); nothing for a field
+/// left out.
+fn entry_size((_, field, value): &Settled<'_>) -> usize {
+    value.as_ref().map_or(0, |value| {
+        field.node.response_key().node.len() + 4 + written_size(value)
+    })
 }
 
 /// Writes `,"key":value`. A response key is a GraphQL name (letters, digits and
