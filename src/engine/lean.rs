@@ -188,7 +188,7 @@ impl<'a> Leaf<'a> {
             Leaf::Int(number) => {
                 out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes())
             }
-            Leaf::Text(text) => serde_json::to_writer(&mut *out, text)?,
+            Leaf::Text(text) => write_text(out, text)?,
             Leaf::Boolean(true) => out.extend_from_slice(b"true"),
             Leaf::Boolean(false) => out.extend_from_slice(b"false"),
             Leaf::Time(time) => write_value(out, &UtcDateTime(time).to_value())?,
@@ -617,7 +617,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
         Value::Boolean(true) => out.extend_from_slice(b"true"),
         Value::Boolean(false) => out.extend_from_slice(b"false"),
         Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
-        Value::String(text) => serde_json::to_writer(&mut *out, text)?,
+        Value::String(text) => write_text(out, text)?,
         Value::Enum(name) => serde_json::to_writer(&mut *out, name.as_str())?,
         Value::Binary(json) => out.extend_from_slice(json),
         Value::List(items) => {
@@ -645,6 +645,35 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
     }
     Ok(())
 }
+
+/// Writes `text` as a JSON string. Most text needs no escape (JSON escapes
+/// quotes, backslashes and control characters only, as serde_json does) and is
+/// copied whole; serde_json's writer copied the text in pieces around the bytes
+/// it looked up.
+fn write_text(out: &mut Vec<u8>, text: &str) -> serde_json::Result<()> {
+    if !text.bytes().all(|b| UNESCAPED[usize::from(b)]) {
+        return serde_json::to_writer(out, text);
+    }
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
+/// The bytes JSON strings carry as they are: all but control characters, the
+/// quote and the backslash.
+static UNESCAPED: [bool; 256] = {
+    let mut unescaped = [true; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        unescaped[byte] = false;
+        byte += 1;
+    }
+    unescaped[b'"' as usize] = false;
+    unescaped[b'\\' as usize] = false;
+    unescaped
+};
 
 /// About how many bytes `value` takes written: exact for written objects and the
 /// lists and maps of them, which are most of a nested field's answer.
@@ -786,6 +815,31 @@ mod tests {
     use async_graphql::parser::parse_query;
 
     use super::*;
+
+    #[test]
+    fn text_is_written_as_serde_json_writes_it_whatever_its_characters() {
+        let characters = (0..=0x7f)
+            .filter_map(char::from_u32)
+            .chain(['\u{80}', 'ü', '\u{2028}', '☃', '\u{fffd}', '😀']);
+        for character in characters {
+            for text in [
+                character.to_string(),
+                format!("Comment {character} 1.1"),
+                format!("{character}{character}"),
+            ] {
+                let mut written = b"[".to_vec();
+                write_text(&mut written, &text).unwrap();
+                assert_eq!(
+                    written[1..],
+                    serde_json::to_vec(&text).unwrap(),
+                    "{character:?}"
+                );
+            }
+        }
+        let mut written = Vec::new();
+        write_text(&mut written, "").unwrap();
+        assert_eq!(written, b"\"\"");
+    }
 
     #[test]
     fn values_are_written_as_serde_json_writes_them_and_written_objects_as_they_are() {
