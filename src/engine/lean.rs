@@ -296,9 +296,9 @@ async fn write_list<'a, T: ContainerType + Leaves + Sync>(
         if pending.is_empty() {
             close(&mut list, start);
         } else {
-            // Its leaves stay where they are, unclosed, to be written out again
-            // with its pending fields' answers: taken out, each row's leaves were a
-            // buffer of their own, grown to take the answers, copied once more.
+            // Its leaves stay in the list, unclosed, and are written out with its
+            // pending fields' answers once those settle: in a buffer of their own
+            // they would be grown to take the answers and copied once more.
             unfinished.push((start..list.len(), idx, *row, pending));
         }
     }
