@@ -811,8 +811,8 @@ fn statement(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
 
 /// The rows of a statement as SeaORM reads them, taken as they arrive: collecting
 /// sqlx's rows first and converting them after moves each row twice. Room for
-/// `expected` rows (up to [`MOST_STATEMENT_ROWS_RESERVED`]) is made at once: grown from
-/// empty, the vector of a page statement's thousand rows was copied ten times over.
+/// `expected` rows (up to [`MOST_STATEMENT_ROWS_RESERVED`]) is made at once: a
+/// vector grown from empty copies its rows at every doubling.
 async fn collected(
     rows: impl futures_util::Stream<Item = Result<sqlx::postgres::PgRow, sqlx::Error>>,
     expected: usize,
