@@ -2,7 +2,6 @@
 //! a top-level list, or the rows related to a parent (batched by the loaders).
 
 use std::borrow::Cow;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::connection::{EmptyFields, PageInfo};
@@ -26,24 +25,45 @@ pub type Connection<T, E> = Lean<ConnectionPage<T, E>>;
 
 /// A page of a list, with its cursors and the size of the whole list.
 pub struct ConnectionPage<T: Listed, E: EdgeData> {
-    edges: Vec<Edge<T, E>>,
+    /// The page's rows in the list's order, each with its edge data.
+    rows: Vec<(T, E)>,
+    args: Arc<ListArgs<T>>,
     has_previous_page: bool,
     has_next_page: bool,
-    total: Box<dyn TotalCount>,
+    total: Total<T>,
 }
 
-/// One item of a page and where it stands in the list.
-pub struct Edge<T: Listed, E: EdgeData> {
-    node: T,
-    data: E,
-    args: Arc<ListArgs<T>>,
+/// One item of a page and where it stands in the list: a view of one of the page's
+/// rows, made as `edges` answers (the rows stay as the statement read them).
+pub struct Edge<'a, T: Listed, E: EdgeData> {
+    node: &'a T,
+    data: &'a E,
+    args: &'a ListArgs<T>,
 }
 
-/// How a connection counts its whole list, when `totalCount` is asked for.
-#[async_trait::async_trait]
-trait TotalCount: Send + Sync {
-    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64>;
+impl<T: Listed, E: EdgeData> Clone for Edge<'_, T, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
 }
+
+impl<T: Listed, E: EdgeData> Copy for Edge<'_, T, E> {}
+
+/// How a connection counts its whole list, when `totalCount` is asked for: kept
+/// without an allocation per page, since most pages are counted by their statement
+/// or not asked.
+enum Total<T: Listed> {
+    /// Counted by the page's own statement.
+    Counted(i64),
+    /// Every `T` that matches the arguments' filter, counted by a statement of its own.
+    TopLevel,
+    /// The rows related to `parent`, counted with its siblings' by `count`.
+    Related { parent: i32, count: CountRelated<T> },
+}
+
+/// Counts the rows related to a parent through one relation (see [`count_related`]).
+type CountRelated<T> =
+    for<'a, 'b> fn(&'a Context<'b>, i32, Arc<ListArgs<T>>) -> BoxFuture<'a, ApiResult<i64>>;
 
 /// A page of the list of every `T` that matches the arguments' filter.
 ///
@@ -65,11 +85,7 @@ async fn top_level_page<T: Listed>(
     } else {
         Page::default()
     };
-    Ok(Lean(ConnectionPage::new(
-        page,
-        &args,
-        Box::new(TopLevelCount(args.clone())),
-    )))
+    Ok(Lean(ConnectionPage::new(page, args, Total::TopLevel)))
 }
 
 /// A page of the rows related to `parent` through `R`, batched with its siblings.
@@ -127,41 +143,41 @@ async fn related_page<R: ToMany>(
         Page::default()
     };
     // Counted by the page's statement, or else by a statement of its own if asked.
-    let total: Box<dyn TotalCount> = match page.total {
-        Some(counted) => Box::new(Counted(counted)),
-        None => Box::new(RelatedCount::<R> {
+    let total = match page.total {
+        Some(counted) => Total::Counted(counted),
+        None => Total::Related {
             parent,
-            args: args.clone(),
-            relation: PhantomData,
-        }),
+            count: count_related::<R>,
+        },
     };
-    Ok(Lean(ConnectionPage::new(page, &args, total)))
+    Ok(Lean(ConnectionPage::new(page, args, total)))
 }
 
 impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
-    fn new(page: Page<T, E>, args: &Arc<ListArgs<T>>, total: Box<dyn TotalCount>) -> Self {
-        let mut edges: Vec<Edge<T, E>> = page
-            .rows
-            .into_iter()
-            .map(|(node, data)| Edge {
-                node,
-                data,
-                args: args.clone(),
-            })
-            .collect();
+    fn new(page: Page<T, E>, args: Arc<ListArgs<T>>, total: Total<T>) -> Self {
+        let mut rows = page.rows;
         let resumed = args.window.cursor.is_some();
         let (has_previous_page, has_next_page) = match args.window.direction {
             Direction::Forward => (resumed, page.has_more),
             Direction::Backward => {
-                edges.reverse();
+                rows.reverse();
                 (page.has_more, resumed)
             }
         };
         Self {
-            edges,
+            rows,
+            args,
             has_previous_page,
             has_next_page,
             total,
+        }
+    }
+
+    fn edge<'a>(&'a self, (node, data): &'a (T, E)) -> Edge<'a, T, E> {
+        Edge {
+            node,
+            data,
+            args: &self.args,
         }
     }
 }
@@ -170,7 +186,7 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
 #[Object(name_type)]
 impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
     /// The items of this page, each with its cursor.
-    async fn edges(&self, ctx: &Context<'_>) -> LeanList<'_, Edge<T, E>> {
+    async fn edges(&self, ctx: &Context<'_>) -> LeanList<Edge<'_, T, E>> {
         let edges = ctx.with_selection_set(&ctx.item.node.selection_set);
         if let Some(items) = plain_fields(&edges) {
             for node in items.filter(|field| field.node.name.node == "node") {
@@ -179,30 +195,34 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
                 self.load_pages(&rows).await;
             }
         }
-        LeanList(self.edges.iter().collect())
+        LeanList(self.rows.iter().map(|row| self.edge(row)).collect())
     }
 
     /// The items of this page, without cursors.
-    async fn nodes(&self, ctx: &Context<'_>) -> LeanList<'_, T> {
+    async fn nodes(&self, ctx: &Context<'_>) -> LeanList<&T> {
         self.load_pages(&ctx.with_selection_set(&ctx.item.node.selection_set))
             .await;
-        LeanList(self.edges.iter().map(|edge| &edge.node).collect())
+        LeanList(self.rows.iter().map(|(node, _)| node).collect())
     }
 
     /// Where this page stands in the list, and the cursors to page on.
     async fn page_info(&self) -> ApiResult<PageInfo> {
-        let cursor = |edge: Option<&Edge<T, E>>| edge.map(Edge::cursor_string).transpose();
+        let cursor = |row: Option<&(T, E)>| row.map(|row| self.edge(row).cursor_string());
         Ok(PageInfo {
             has_previous_page: self.has_previous_page,
             has_next_page: self.has_next_page,
-            start_cursor: cursor(self.edges.first())?,
-            end_cursor: cursor(self.edges.last())?,
+            start_cursor: cursor(self.rows.first()).transpose()?,
+            end_cursor: cursor(self.rows.last()).transpose()?,
         })
     }
 
     /// How many items the whole list holds with this filter, whatever the page.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let total = self.total.total(ctx).await?;
+        let total = match &self.total {
+            Total::Counted(counted) => *counted,
+            Total::TopLevel => count_all(&request_db(ctx)?, reader(ctx)?, &self.args).await?,
+            Total::Related { parent, count } => count(ctx, *parent, self.args.clone()).await?,
+        };
         i32::try_from(total).map_err(ApiError::internal)
     }
 }
@@ -227,10 +247,10 @@ impl<T: Listed, E: EdgeData> ConnectionPage<T, E> {
         for field in items.filter(|field| connection(field)) {
             fields.push(rows.with_field(field));
         }
-        if self.edges.is_empty() || fields.is_empty() {
+        if self.rows.is_empty() || fields.is_empty() {
             return;
         }
-        let parents: Arc<[i32]> = self.edges.iter().map(|edge| edge.node.id()).collect();
+        let parents: Arc<[i32]> = self.rows.iter().map(|(node, _)| node.id()).collect();
         let mut loading = Vec::new();
         for field in &fields {
             loading.extend(T::load_pages(field, &parents));
@@ -282,7 +302,7 @@ impl<T: Listed, E: EdgeData> TypeName for ConnectionPage<T, E> {
     }
 }
 
-impl<T: Listed, E: EdgeData> Edge<T, E> {
+impl<T: Listed, E: EdgeData> Edge<'_, T, E> {
     fn cursor_string(&self) -> ApiResult<String> {
         let ordering = &self.args.window.ordering;
         let key = ordering
@@ -296,7 +316,7 @@ impl<T: Listed, E: EdgeData> Edge<T, E> {
 
 /// An item of a page, with the cursor to page on from it.
 #[Object(name_type)]
-impl<T: Listed, E: EdgeData> Edge<T, E> {
+impl<T: Listed, E: EdgeData> Edge<'_, T, E> {
     /// An opaque cursor: give it as `after` (or `before`) to page on from this item.
     async fn cursor(&self) -> ApiResult<String> {
         self.cursor_string()
@@ -304,55 +324,32 @@ impl<T: Listed, E: EdgeData> Edge<T, E> {
 
     /// The item.
     async fn node(&self) -> Lean<&T> {
-        Lean(&self.node)
+        Lean(self.node)
     }
 
     #[graphql(flatten)]
     async fn data(&self) -> &E {
-        &self.data
+        self.data
     }
 }
 
-impl<T: Listed, E: EdgeData> Leaves for Edge<T, E> {}
+impl<T: Listed, E: EdgeData> Leaves for Edge<'_, T, E> {}
 
-impl<T: Listed, E: EdgeData> TypeName for Edge<T, E> {
+impl<T: Listed, E: EdgeData> TypeName for Edge<'_, T, E> {
     fn type_name() -> Cow<'static, str> {
         format!("{}{}Edge", E::PREFIX, T::NAME).into()
     }
 }
 
-/// A count that the page's own statement made.
-struct Counted(i64);
-
-#[async_trait::async_trait]
-impl TotalCount for Counted {
-    async fn total(&self, _: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.0)
-    }
-}
-
-struct TopLevelCount<T: Listed>(Arc<ListArgs<T>>);
-
-#[async_trait::async_trait]
-impl<T: Listed> TotalCount for TopLevelCount<T> {
-    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(count_all(&request_db(ctx)?, reader(ctx)?, &self.0).await?)
-    }
-}
-
-struct RelatedCount<R: ToMany> {
+/// Counts the rows related to `parent` through `R`, batched with its siblings'
+/// counts: a [`CountRelated`].
+fn count_related<'a, R: ToMany>(
+    ctx: &'a Context<'_>,
     parent: i32,
     args: Arc<ListArgs<R::Target>>,
-    relation: PhantomData<fn() -> R>,
-}
-
-#[async_trait::async_trait]
-impl<R: ToMany> TotalCount for RelatedCount<R> {
-    async fn total(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        let key = Count::<R> {
-            parent: self.parent,
-            args: self.args.clone(),
-        };
+) -> BoxFuture<'a, ApiResult<i64>> {
+    Box::pin(async move {
+        let key = Count::<R> { parent, args };
         Ok(loaders(ctx)?.load_one(key).await?.unwrap_or(0))
-    }
+    })
 }

@@ -248,19 +248,20 @@ impl<T: ContainerType + Leaves> OutputType for Lean<T> {
 /// place, in order, and only the rows with fields left to resolve as futures,
 /// together; where async-graphql makes each row a future of its own, gathered in
 /// a list of values. Otherwise the rows answer as async-graphql answers a list.
-pub struct LeanList<'a, T>(pub Vec<&'a T>);
+/// Each row is a handle on an object: a reference, or a view such as an edge.
+pub struct LeanList<R>(pub Vec<R>);
 
-impl<T: ContainerType + Leaves + Sync> OutputType for LeanList<'_, T> {
+impl<R: ContainerType + Leaves + Copy + Sync> OutputType for LeanList<R> {
     fn type_name() -> Cow<'static, str> {
-        <Vec<Lean<T>> as OutputType>::type_name()
+        <Vec<Lean<R>> as OutputType>::type_name()
     }
 
     fn qualified_type_name() -> String {
-        <Vec<Lean<T>> as OutputType>::qualified_type_name()
+        <Vec<Lean<R>> as OutputType>::qualified_type_name()
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
-        <Vec<Lean<T>> as OutputType>::create_type_info(registry)
+        <Vec<Lean<R>> as OutputType>::create_type_info(registry)
     }
 
     async fn resolve(
@@ -279,9 +280,9 @@ impl<T: ContainerType + Leaves + Sync> OutputType for LeanList<'_, T> {
 
 /// A written list of `rows` (see [`LeanList`]), each answered as [`Lean`] answers
 /// it, its errors on the row's path as async-graphql puts them.
-async fn write_list<'a, T: ContainerType + Leaves + Sync>(
+async fn write_list<'a, R: ContainerType + Leaves + Sync>(
     ctx: &ContextSelectionSet<'a>,
-    rows: &[&T],
+    rows: &[R],
 ) -> ServerResult<Value> {
     let mut list = Vec::with_capacity(2 + 64 * rows.len());
     list.push(b'[');
@@ -292,14 +293,14 @@ async fn write_list<'a, T: ContainerType + Leaves + Sync>(
         }
         let item = ctx.with_index(idx);
         let start = list.len();
-        let pending = write_leaves(&item, *row, &mut list).map_err(|e| item.set_error_path(e))?;
+        let pending = write_leaves(&item, row, &mut list).map_err(|e| item.set_error_path(e))?;
         if pending.is_empty() {
             close(&mut list, start);
         } else {
             // Its leaves stay in the list, unclosed, and are written out with its
             // pending fields' answers once those settle: in a buffer of their own
             // they would be grown to take the answers and copied once more.
-            unfinished.push((start..list.len(), idx, *row, pending));
+            unfinished.push((start..list.len(), idx, row, pending));
         }
     }
     list.push(b']');
