@@ -564,8 +564,10 @@ macro_rules! row_type {
         /// Read straight from the row in written answers; as the resolvers answer.
         impl $crate::engine::lean::Leaves for $name {
             fn leaf(&self, field: &str) -> Option<$crate::engine::lean::Leaf<'_>> {
-                use $crate::engine::listing::Table as _;
-                $crate::engine::lean::Leaf::of_row(Self::NAME, self.0.id, field, |field| {
+                static ID_PREFIX: $crate::engine::ids::IdPrefix = $crate::engine::ids::IdPrefix::of(
+                    <$name as $crate::engine::listing::Table>::NAME,
+                );
+                $crate::engine::lean::Leaf::of_row(&ID_PREFIX, self.0.id, field, |field| {
                     match field {
                         $(stringify!([<$leaf:lower_camel>]) => Some(
                             $crate::engine::declare::row_type!(@leaf (&self.0.$leaf) $($leaf_owner)?),

@@ -151,8 +151,8 @@ async fn resolve_field<T: ContainerType + Leaves>(
 /// The value of a leaf field read straight from a row.
 #[derive(Copy, Clone, Debug)]
 pub enum Leaf<'a> {
-    /// A Relay global id: the GraphQL type's name and the row's key.
-    Id(&'static str, i32),
+    /// A Relay global id: what the ids of the row's GraphQL type share, and its key.
+    Id(&'static ids::IdPrefix, i32),
     /// An `Int`.
     Int(i32),
     /// A `String`.
@@ -166,16 +166,17 @@ pub enum Leaf<'a> {
 }
 
 impl<'a> Leaf<'a> {
-    /// The leaf field `field` of the row `key` of the GraphQL type `type_name`: one
-    /// of its ids (`id`, `databaseId`), or else what `columns` finds.
+    /// The leaf field `field` of the row `key` of the GraphQL type whose ids start
+    /// with `id_prefix`: one of its ids (`id`, `databaseId`), or else what `columns`
+    /// finds.
     pub fn of_row(
-        type_name: &'static str,
+        id_prefix: &'static ids::IdPrefix,
         key: i32,
         field: &str,
         columns: impl FnOnce(&str) -> Option<Leaf<'a>>,
     ) -> Option<Self> {
         match field {
-            "id" => Some(Leaf::Id(type_name, key)),
+            "id" => Some(Leaf::Id(id_prefix, key)),
             "databaseId" => Some(Leaf::Int(key)),
             _ => columns(field),
         }
@@ -184,7 +185,7 @@ impl<'a> Leaf<'a> {
     /// Writes the value as JSON, as async-graphql would answer it.
     fn write(self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
-            Leaf::Id(type_name, key) => ids::write_json(out, type_name, key),
+            Leaf::Id(prefix, key) => ids::write_json(out, prefix, key),
             Leaf::Int(number) => {
                 out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes())
             }
