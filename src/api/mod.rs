@@ -65,21 +65,25 @@ impl Default for SchemaOptions {
 
 /// Builds the schema; per-request state is attached to each request, not here.
 pub fn schema(options: SchemaOptions) -> AppSchema {
-    build(options, ValidationMode::Strict)
+    build(options, false)
 }
 
 /// The schema's twin for documents the schema has already validated: the same
-/// types and settings, with validation's rules left out. Only queries run on it
-/// (see [`gate`]); its sign-in throttle is never used.
+/// types and settings, without validation. Only queries run on it (see [`gate`]);
+/// its sign-in throttle is never used.
 pub fn trusted_twin(options: SchemaOptions) -> AppSchema {
-    build(options, ValidationMode::Fast)
+    build(options, true)
 }
 
-fn build(options: SchemaOptions, validation: ValidationMode) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
-        .validation_mode(validation)
+fn build(options: SchemaOptions, trusted_twin: bool) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), SubscriptionRoot)
         .data(options.limits)
         .data(LoginThrottle::new(options.login));
+    if trusted_twin {
+        builder = builder
+            .validation_mode(ValidationMode::Fast)
+            .extension(crate::engine::gate::ValidatedBefore);
+    }
     if options.introspection {
         builder.finish()
     } else {
@@ -150,4 +154,23 @@ fn without_built_in_directives(sdl: &str) -> String {
     }
     kept.push_str(&description);
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The twin runs only documents the schema has validated, and does not validate
+    /// them again: a document the schema refuses (its unused fragments spread each
+    /// other) answers on the twin.
+    #[tokio::test]
+    async fn the_trusted_twin_does_not_validate_again() {
+        let query = "{ __typename } fragment A on Query { ...B } fragment B on Query { ...A }";
+        let options = SchemaOptions::default();
+        let refused = schema(options).execute(query).await;
+        assert!(!refused.errors.is_empty());
+        let answered = trusted_twin(options).execute(query).await;
+        assert!(answered.errors.is_empty(), "{:?}", answered.errors);
+        assert_eq!(answered.data.to_string(), r#"{__typename: "Query"}"#);
+    }
 }

@@ -20,9 +20,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{Executor, Request, Response, ServerError};
+use async_graphql::{CacheControl, Executor, Request, Response, ServerError, ValidationResult};
 
 use crate::engine::lean::repeats_a_key;
 use crate::engine::limits::{self, Exceeded, Measure, QueryLimits, Shape};
@@ -293,6 +294,34 @@ impl<E: Executor> Gate<E> {
             kept.validated.store(true, Ordering::Release);
         }
         response
+    }
+}
+
+/// Installed on the trusted twin: its documents were validated by the served
+/// schema, so the twin's own pass over each (the fragment cycles it would find
+/// again, and the complexity, depth and cache hints that nothing here reads) is
+/// left out. The one extension on the twin: the fields it resolves go past
+/// extensions' hooks (see [`crate::engine::lean`]), all but its root fields.
+pub struct ValidatedBefore;
+
+impl ExtensionFactory for ValidatedBefore {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ValidatedBefore)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ValidatedBefore {
+    async fn validation(
+        &self,
+        _ctx: &ExtensionContext<'_>,
+        _next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        Ok(ValidationResult {
+            cache_control: CacheControl::default(),
+            complexity: 0,
+            depth: 0,
+        })
     }
 }
 
