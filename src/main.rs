@@ -3,28 +3,12 @@
 use clap::Parser;
 use relgql::config::Cli;
 
-/// glibc's allocator spends much of a request in arena locks when both cores
-/// allocate; mimalloc keeps per-thread heaps (see bench/README.md).
+/// jemalloc: per-thread caches that hand back the block freed last, still in the
+/// core's cache; mimalloc, used before, allocated from lists of blocks freed long
+/// before and missed the cache on nearly every allocation under load, and glibc's
+/// allocator waited on its arenas' locks (see bench/README.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `arena_eager_commit` option (its place in v3's `mi_option_e`).
-const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-
-/// Commit arena memory as it is used, not up front: on Linux mimalloc commits whole
-/// arenas eagerly, and with transparent huge pages they become resident 2 MiB at a
-/// time (peak RSS under load 103 -> 75 MB at the same throughput with this off;
-/// bench/README.md). The first arena is reserved at the first allocation, which the
-/// standard library makes before `main`: so this runs as a constructor, earlier.
-extern "C" fn set_allocator_options() {
-    // SAFETY: sets a plain integer option; nothing else runs yet.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
-}
-
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static SET_ALLOCATOR_OPTIONS: extern "C" fn() = set_allocator_options;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
