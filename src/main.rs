@@ -3,10 +3,8 @@
 use clap::Parser;
 use relgql::config::Cli;
 
-/// jemalloc: per-thread caches that hand back the block freed last, still in the
-/// core's cache; mimalloc, used before, allocated from lists of blocks freed long
-/// before and missed the cache on nearly every allocation under load, and glibc's
-/// allocator waited on its arenas' locks (see bench/README.md).
+/// jemalloc: its per-thread caches hand back the block freed last, still in the
+/// core's cache, without a lock (the allocators compared are in bench/README.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
