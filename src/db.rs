@@ -386,11 +386,7 @@ impl TransactionPooling {
     ) -> Result<Vec<QueryResult>, sqlx::Error> {
         use sqlx::Executor as _;
         conn.execute(AssertSqlSafe(&*self.begin)).await?;
-        let rows = collected(
-            statement(stmt).persistent(false).fetch(&mut *conn),
-            expected,
-        )
-        .await;
+        let rows = collected(conn, statement(stmt).persistent(false), expected).await;
         Self::end(conn, rows.is_ok()).await?;
         rows
     }
@@ -583,7 +579,7 @@ impl Held {
         reader.busy = true;
         let rows = match &self.warm.pooling {
             Some(pooling) => pooling.fetch_all(reader.connection(), stmt, expected).await,
-            None => collected(statement(stmt).fetch(reader.connection()), expected).await,
+            None => collected(reader.connection(), statement(stmt), expected).await,
         };
         reader.busy = false;
         Self::checked(&mut slot, rows).map_err(DbErr::Query)
@@ -809,22 +805,29 @@ fn statement(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
-/// The rows of a statement as SeaORM reads them, taken as they arrive: collecting
-/// sqlx's rows first and converting them after moves each row twice. Room for
-/// `expected` rows (up to [`MOST_STATEMENT_ROWS_RESERVED`]) is made at once: a
-/// vector grown from empty copies its rows at every doubling.
+/// The rows of `stmt` on `conn` as SeaORM reads them, taken as they arrive:
+/// collecting sqlx's rows first and converting them after moves each row twice.
+/// Room for `expected` rows (up to [`MOST_STATEMENT_ROWS_RESERVED`]) is made at
+/// once: a vector grown from empty copies its rows at every doubling.
+///
+/// The rows are read from sqlx's stream of results (`fetch_many`), which ends with
+/// the statement's summary: `fetch` filters that stream into another, boxed, whose
+/// every row passes through one more future.
 async fn collected(
-    rows: impl futures_util::Stream<Item = Result<sqlx::postgres::PgRow, sqlx::Error>>,
+    conn: &mut PgConnection,
+    stmt: sqlx::query::Query<'_, Postgres, SqlxValues>,
     expected: usize,
 ) -> Result<Vec<QueryResult>, sqlx::Error> {
     use futures_util::TryStreamExt as _;
-    let room = Vec::with_capacity(expected.min(MOST_STATEMENT_ROWS_RESERVED));
-    rows.map_ok(QueryResult::from)
-        .try_fold(room, |mut rows, row| {
-            rows.push(row);
-            std::future::ready(Ok(rows))
-        })
-        .await
+    use sqlx::Executor as _;
+    let mut rows = Vec::with_capacity(expected.min(MOST_STATEMENT_ROWS_RESERVED));
+    let mut results = conn.fetch_many(stmt);
+    while let Some(result) = results.try_next().await? {
+        if let sqlx::Either::Right(row) = result {
+            rows.push(QueryResult::from(row));
+        }
+    }
+    Ok(rows)
 }
 
 /// The most rows [`collected`] makes room for before they come: a statement's
