@@ -15,6 +15,9 @@
 //! statement of its own, and a missing row (a user without a profile) is known to be
 //! missing, so the count of statements still depends on the query alone.
 //!
+//! A page statement on PostgreSQL looks each related row up instead
+//! ([`JoinBy::Lookup`]).
+//!
 //! Only queries join: a mutation reads what it just wrote through the loaders.
 
 use std::any::{Any, TypeId};
@@ -28,7 +31,8 @@ use async_graphql::{Context, Lookahead};
 use entity::FromRowAt;
 use foldhash::HashMap;
 use sea_orm::sea_query::{
-    Alias, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, SelectStatement,
+    Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, Query,
+    SelectStatement,
 };
 use sea_orm::{DbErr, IdenStatic, QueryResult};
 
@@ -38,6 +42,20 @@ use super::sql::Layout;
 use super::{Follows, ToMany, ToOne};
 use crate::engine::listing::{ListArgs, ModelOf, Table};
 use crate::engine::rules::{self, Reader};
+
+/// How a statement joins the related rows of the rows it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinBy {
+    /// A left join, which the planner may make a hash join that reads the whole
+    /// related table.
+    Join,
+    /// A lookup per row read (`LEFT JOIN LATERAL (… OFFSET 0)`, PostgreSQL's), which
+    /// the planner keeps as one: its cost follows the rows read, not the related
+    /// table. For pages, whose rows are bounded by their parents and `first`: under
+    /// the generic plans relgql's sessions use, PostgreSQL hash-joined a page of
+    /// comments to every user.
+    Lookup,
+}
 
 /// The most relations one statement joins; deeper ones are left to the loaders.
 const MAX_JOINS: usize = 8;
@@ -51,7 +69,7 @@ pub struct ToOneField {
     field: &'static str,
     /// The parent's column that holds the key of the related row.
     key: fn() -> &'static str,
-    join: fn(&mut SelectStatement, &JoinPlan, Expr, Reader),
+    join: fn(&mut SelectStatement, &JoinPlan, Expr, Reader, JoinBy),
     attach: fn(&QueryResult, Located, Joined) -> Result<JoinedRow, DbErr>,
     /// The related table's columns.
     columns: &'static [&'static str],
@@ -142,8 +160,8 @@ impl Joins {
 
     /// Joins the relations to `query`, whose parent rows are aliased `parent`: the
     /// related rows that `reader` may see.
-    pub fn apply(&self, query: &mut SelectStatement, parent: &DynIden, reader: Reader) {
-        apply(&self.joined, query, parent, reader);
+    pub fn apply(&self, query: &mut SelectStatement, parent: &DynIden, reader: Reader, by: JoinBy) {
+        apply(&self.joined, query, parent, reader, by);
     }
 
     /// What reads the joined rows of a statement's rows.
@@ -235,11 +253,17 @@ fn describe(joined: &[JoinPlan], text: &mut String) {
     }
 }
 
-fn apply(joined: &[JoinPlan], query: &mut SelectStatement, parent: &DynIden, reader: Reader) {
+fn apply(
+    joined: &[JoinPlan],
+    query: &mut SelectStatement,
+    parent: &DynIden,
+    reader: Reader,
+    by: JoinBy,
+) {
     for j in joined {
         let key = Expr::col((parent.clone(), Alias::new((j.via.key)())));
-        (j.via.join)(query, j, key, reader);
-        apply(&j.nested, query, &j.alias, reader);
+        (j.via.join)(query, j, key, reader, by);
+        apply(&j.nested, query, &j.alias, reader, by);
     }
 }
 
@@ -275,18 +299,39 @@ fn read<'a>(
 }
 
 /// Joins the row `R` relates to `key`, when `reader` may see it.
-fn join<R: ToOne>(query: &mut SelectStatement, joined: &JoinPlan, key: Expr, reader: Reader) {
+fn join<R: ToOne>(
+    query: &mut SelectStatement,
+    joined: &JoinPlan,
+    key: Expr,
+    reader: Reader,
+    by: JoinBy,
+) {
     let alias = &joined.alias;
     let mut on = Condition::all().add(Expr::col((alias.clone(), R::column())).eq(key));
     if let Some(rule) = rules::visible::<R::Target>(reader, alias, None) {
         on = on.add(rule);
     }
-    query.join_as(
-        JoinType::LeftJoin,
-        <R::Target as Table>::Entity::default(),
-        alias.clone(),
-        on,
-    );
+    let table = <R::Target as Table>::Entity::default();
+    match by {
+        JoinBy::Join => {
+            query.join_as(JoinType::LeftJoin, table, alias.clone(), on);
+        }
+        JoinBy::Lookup => {
+            // `OFFSET 0` keeps the planner from pulling the lookup up into a join.
+            let mut lookup = Query::select();
+            lookup
+                .column((alias.clone(), Asterisk))
+                .from_as(table, alias.clone())
+                .cond_where(on)
+                .offset(0);
+            query.join_lateral(
+                JoinType::LeftJoin,
+                lookup,
+                alias.clone(),
+                Condition::all().add(Expr::cust("TRUE")),
+            );
+        }
+    }
     let (prefix, omitted) = (&joined.prefix, joined.omitted);
     super::sql::select_table::<R::Target>(query, reader, alias, prefix, omitted);
 }

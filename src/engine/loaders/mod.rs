@@ -29,7 +29,7 @@ use crate::db::CountingDb;
 use crate::engine::rules::Reader;
 
 pub use fold::ToManyField;
-pub use joins::{Joined, Joins, JoinsReader, Primed, PrimedPages, ToOneField};
+pub use joins::{JoinBy, Joined, Joins, JoinsReader, Primed, PrimedPages, ToOneField};
 pub use keys::{ById, Count, Follows, Many, One, Siblings, ToMany, ToOne};
 pub use page::{EdgeData, Page};
 pub use scheduler::BatchScheduler;

@@ -35,7 +35,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, IdenStatic, Iterable, QueryResu
 use super::fold::Fold;
 use super::page::{EdgeData, Page};
 use super::statement_cache::{self, Shape, ShapeArgs};
-use super::{Joins, JoinsReader, Primed, PrimedPages, ToOne};
+use super::{JoinBy, Joins, JoinsReader, Primed, PrimedPages, ToOne};
 use crate::db::CountingDb;
 use crate::engine::listing::{ColumnOf, Link, ListArgs, Listed, ModelOf, Scope, Table};
 use crate::engine::pagination::{OrderDirection, Ordering};
@@ -71,7 +71,7 @@ pub async fn list_page<T: Listed>(
         query.from_as(T::Entity::default(), t0());
         select_table::<T>(&mut query, reader, &t0(), "", args.omitted);
         if let Some(joins) = &args.joins {
-            joins.apply(&mut query, &t0(), reader);
+            joins.apply(&mut query, &t0(), reader, JoinBy::Join);
         }
         where_listed(&mut query, reader, args, None);
         for (value, order) in order_terms::<T>(reader, &args.window.read_order()) {
@@ -162,7 +162,7 @@ pub fn rows_by_statement<R: ToOne>(
     let hidden = <R::Target as Table>::hidden();
     select_table::<R::Target>(&mut query, reader, &t0(), "", hidden);
     if let Some(joins) = joins {
-        joins.apply(&mut query, &t0(), reader);
+        joins.apply(&mut query, &t0(), reader, JoinBy::Join);
     }
     if let Some(fold) = folded::<R>(joins) {
         let id = <R::Target as Table>::id_column().into_iden();
@@ -222,7 +222,11 @@ pub async fn related_pages<T: Listed, E: EdgeData>(
             .column((page_alias.clone(), Asterisk))
             .from_subquery(inner, page_alias.clone());
         if let Some(joins) = &args.joins {
-            joins.apply(&mut outer, &page_alias, reader);
+            let by = match backend {
+                DbBackend::Postgres => JoinBy::Lookup,
+                _ => JoinBy::Join,
+            };
+            joins.apply(&mut outer, &page_alias, reader, by);
         }
         outer.and_where(Expr::col((page_alias, Alias::new(ROW_NUMBER))).lte(args.rows_read()));
         outer
