@@ -11,12 +11,7 @@ const QUERY: &str = "{ posts(first: 2) { nodes { title
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pages_joined_rows_are_looked_up_per_row_on_postgres_alone() {
-    let captured = CapturedLog::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter("warn,relgql::sql=info")
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = CapturedLog::of_statements();
     relgql::db::log_statement_values(true);
 
     let mut answers = Vec::new();

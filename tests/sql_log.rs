@@ -7,12 +7,7 @@ use common::{Backend, CapturedLog, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_are_logged_with_their_values_only_when_asked() {
-    let captured = CapturedLog::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter("warn,relgql::sql=info")
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = CapturedLog::of_statements();
     let app = TestApp::with_fixture(Backend::Sqlite).await;
     let query = |needle: &str| {
         format!("{{ posts(filter: {{title: {{contains: \"{needle}\"}}}}) {{ totalCount }} }}")

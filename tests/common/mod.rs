@@ -638,6 +638,18 @@ impl std::io::Write for CapturedLog {
 }
 
 impl CapturedLog {
+    /// Installs the test binary's tracing subscriber (once per binary), writing the
+    /// statements relgql sends (`relgql::sql`) and warnings into a new buffer.
+    pub fn of_statements() -> Self {
+        let captured = Self::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("warn,relgql::sql=info")
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    }
+
     /// What was written since the last take.
     pub fn take(&self) -> String {
         String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).expect("UTF-8 logs")
