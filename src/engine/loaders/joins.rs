@@ -51,9 +51,9 @@ pub enum JoinBy {
     Join,
     /// A lookup per row read (`LEFT JOIN LATERAL (… OFFSET 0)`, PostgreSQL's), which
     /// the planner keeps as one: its cost follows the rows read, not the related
-    /// table. For pages, whose rows are bounded by their parents and `first`: under
-    /// the generic plans relgql's sessions use, PostgreSQL hash-joined a page of
-    /// comments to every user.
+    /// table. For pages, whose rows are bounded by their parents and `first`, where
+    /// a generic plan (as relgql's sessions use) may hash the page against the
+    /// whole related table.
     Lookup,
 }
 
