@@ -561,13 +561,20 @@ macro_rules! row_type {
             }
         }
 
-        /// Read straight from the row in written answers; as the resolvers answer.
-        impl $crate::engine::lean::Leaves for $name {
-            fn leaf(&self, field: &str) -> Option<$crate::engine::lean::Leaf<'_>> {
+        impl $name {
+            /// What the global ids of this type share, worked out at compile time.
+            fn id_prefix() -> &'static $crate::engine::ids::IdPrefix {
                 static ID_PREFIX: $crate::engine::ids::IdPrefix = $crate::engine::ids::IdPrefix::of(
                     <$name as $crate::engine::listing::Table>::NAME,
                 );
-                $crate::engine::lean::Leaf::of_row(&ID_PREFIX, self.0.id, field, |field| {
+                &ID_PREFIX
+            }
+        }
+
+        /// Read straight from the row in written answers; as the resolvers answer.
+        impl $crate::engine::lean::Leaves for $name {
+            fn leaf(&self, field: &str) -> Option<$crate::engine::lean::Leaf<'_>> {
+                $crate::engine::lean::Leaf::of_row(Self::id_prefix(), self.0.id, field, |field| {
                     match field {
                         $(stringify!([<$leaf:lower_camel>]) => Some(
                             $crate::engine::declare::row_type!(@leaf (&self.0.$leaf) $($leaf_owner)?),
@@ -636,8 +643,7 @@ macro_rules! row_type {
         impl $name {
             /// The global id (Relay Global Object Identification).
             pub async fn id(&self) -> async_graphql::ID {
-                use $crate::engine::listing::Table as _;
-                $crate::engine::ids::encode(Self::NAME, self.0.id)
+                Self::id_prefix().encode(self.0.id)
             }
 
             #[doc = "The key of the " [<$name:lower>] "'s row in the database."]
