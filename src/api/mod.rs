@@ -10,7 +10,7 @@ pub mod subscription;
 pub mod validate;
 pub mod viewer;
 
-use async_graphql::{MergedObject, SDLExportOptions, Schema, ValidationMode};
+use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::api::account::AccountMutation;
 use crate::api::blog::writes::BlogMutation;
@@ -80,9 +80,7 @@ fn build(options: SchemaOptions, trusted_twin: bool) -> AppSchema {
         .data(options.limits)
         .data(LoginThrottle::new(options.login));
     if trusted_twin {
-        builder = builder
-            .validation_mode(ValidationMode::Fast)
-            .extension(crate::engine::gate::ValidatedBefore);
+        builder = builder.extension(crate::engine::gate::ValidatedBefore);
     }
     if options.introspection {
         builder.finish()
