@@ -242,10 +242,13 @@ mod tests {
 
     #[test]
     fn ids_round_trip_whatever_their_length() {
-        // The last is longer than the stack buffer the plain text is put together in.
-        let long = "Long".repeat(20);
-        for id in [1, 9, 10, 99, 100, 12_345, i32::MAX] {
-            for type_name in ["A", "User", "Comment", "Enrollment", long.as_str()] {
+        // Names of up to 49 bytes are encoded from their prefix, longer ones whole.
+        let longer: Vec<String> = [48, 49, 50, 51, 80].map(|len| "L".repeat(len)).into();
+        let names = ["A", "User", "Comment", "Enrollment"]
+            .into_iter()
+            .chain(longer.iter().map(String::as_str));
+        for type_name in names {
+            for id in [1, 9, 10, 99, 100, 12_345, i32::MAX] {
                 let encoded = encode(type_name, id).0;
                 assert_eq!(encoded, STANDARD.encode(format!("{type_name}:{id}")));
                 assert_eq!(decode(&encoded).unwrap(), (type_name.to_owned(), id));
@@ -287,6 +290,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_id_in_an_error_is_cut_after_64_characters() {
+        let message = |error: ApiError| match error {
+            ApiError::BadUserInput(message) => message,
+            other => panic!("not a bad input: {other:?}"),
+        };
+        let of_64 = "é".repeat(63) + "x";
+        assert_eq!(
+            message(decode(&of_64).unwrap_err()),
+            format!("`{of_64}` is not a valid id")
+        );
+        let of_65 = of_64.clone() + "y";
+        assert_eq!(
+            message(decode(&of_65).unwrap_err()),
+            format!("`{of_64}…` is not a valid id")
+        );
+        let post = encode("Post", 1).0;
+        assert_eq!(
+            message(decode_as(&post, "User").unwrap_err()),
+            format!("`{post}` is the id of a Post, not of a User")
+        );
     }
 
     #[test]
